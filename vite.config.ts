@@ -34,8 +34,8 @@ function serviceWorker(): Plugin {
         hash.update(chunk.type === 'chunk' ? chunk.code : typeof chunk.source === 'string' ? chunk.source : Buffer.from(chunk.source));
       }
       const source = readFileSync('web/pwa/sw-template.js', 'utf8')
-        .replace('__VERSION__', JSON.stringify(hash.digest('hex').slice(0, 16)))
-        .replace('__PRECACHE__', JSON.stringify(files));
+        .replace('const VERSION = __VERSION__;', `const VERSION = ${JSON.stringify(hash.digest('hex').slice(0, 16))};`)
+        .replace('const PRECACHE = __PRECACHE__;', `const PRECACHE = ${JSON.stringify(files)};`);
       this.emitFile({ type: 'asset', fileName: 'sw.js', source });
     },
   };
@@ -44,7 +44,7 @@ function serviceWorker(): Plugin {
 export default defineConfig({
   root: 'web',
   publicDir: `../${publicDir}`,
-  plugins: [svelte(), serviceWorker()],
+  plugins: [svelte({ configFile: false, compilerOptions: { runes: true } }), serviceWorker()],
   worker: { format: 'es' },
   build: {
     outDir: '../dist',

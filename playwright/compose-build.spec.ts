@@ -61,7 +61,7 @@ test('drop a program, write /init, build, download, extract with GNU cpio', asyn
   await page.getByLabel('Group (gid)').fill('100');
   await page.getByLabel('Group (gid)').press('Enter');
   await expect(page.locator('.row[data-path="/puzzle"] .owner')).toHaveText('1000:100');
-  await expect(page.getByTestId('totals')).toContainText('2 files, 1 folder, 2 other');
+  await expect(page.getByTestId('totals')).toContainText('2 files, 1 folder, 3 other');
   await shot(page, '02-composed');
 
   await page.getByRole('button', { name: 'Build', exact: true }).click();
@@ -95,7 +95,7 @@ test('drop a program, write /init, build, download, extract with GNU cpio', asyn
   // A reload brings everything back from IndexedDB.
   await page.reload();
   await expect(page.locator('.side li.active .name')).toHaveText('Puzzle box');
-  await expect(page.getByTestId('totals')).toContainText('2 files, 1 folder, 2 other');
+  await expect(page.getByTestId('totals')).toContainText('2 files, 1 folder, 3 other');
   await selectEntry(page, '/init');
   await expect(page.getByLabel('File content')).toHaveValue(INIT);
   await expect(page.getByLabel('Mode (octal or rwx)')).toHaveValue('0755');

@@ -16,16 +16,19 @@ test('create, rename, duplicate and delete projects', async ({ page }) => {
   const items = page.locator('.side li');
   await expect(items).toHaveCount(3);
 
-  await page.getByRole('button', { name: 'Rename Untitled project 2' }).click({ force: true });
+  await page.locator('.side li', { hasText: 'Untitled project 2' }).hover();
+  await page.getByRole('button', { name: 'Rename Untitled project 2' }).click();
   await page.locator('.side input.rename').fill('Sensor');
   await page.locator('.side input.rename').press('Enter');
   await expect(page.locator('.side .name')).toContainText(['Sensor']);
 
-  await page.getByRole('button', { name: 'Duplicate Kiosk' }).click({ force: true });
+  await page.locator('.side li', { hasText: 'Kiosk' }).hover();
+  await page.getByRole('button', { name: 'Duplicate Kiosk' }).click();
   await expect(page.locator('.side .name')).toContainText(['Kiosk copy']);
   await expect(page.locator('.side li.active .name')).toHaveText('Kiosk copy');
 
-  await page.getByRole('button', { name: 'Delete Untitled project' , exact: true }).click({ force: true });
+  await page.locator('.side li').filter({ has: page.locator('.name', { hasText: /^Untitled project$/ }) }).hover();
+  await page.getByRole('button', { name: 'Delete Untitled project', exact: true }).click();
   await expect(items).toHaveCount(3);
   await shot(page, '10-projects');
   await page.reload();

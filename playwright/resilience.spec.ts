@@ -27,6 +27,9 @@ test('a full storage quota keeps the saved project and says how much is needed',
   const cdp = await context.newCDPSession(page);
   const origin = new URL(page.url()).origin;
   await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 2 * 1024 * 1024 });
+  // Chromium applies the new quota to database connections opened after the change.
+  await page.reload();
+  await expect(page.locator('.row[data-path="/small.txt"]')).toBeVisible();
   await page.evaluate(() => {
     const big = new Uint8Array(8 * 1024 * 1024);
     for (let i = 0; i < big.length; i += 65536) crypto.getRandomValues(big.subarray(i, i + 65536));

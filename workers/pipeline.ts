@@ -5,6 +5,7 @@ import type { Project } from './model/project.ts';
 import { BootsmithError, throwIfAborted } from './model/problems.ts';
 import { errorsOf, validateTree } from './model/validate.ts';
 import { sortEntries } from './model/tree.ts';
+import { ancestorsOf } from './model/path.ts';
 import { cpioSize, writeCpio } from './cpio/write.ts';
 import { gzipChunks } from './compress/gzip.ts';
 
@@ -41,9 +42,20 @@ export function assertBuildable(entries: readonly Entry[]): void {
   }
 }
 
-/** Entries as they go into an image: sorted by path, timestamps clamped to the epoch. */
+/** Entries as they go into an image: timestamps clamped to the epoch, a folder for every parent
+ *  the input only implies (a tar or list may name /usr/bin/x without /usr; the kernel's unpacker
+ *  then drops the file), sorted by path so that parents come first. */
 export function imageEntries(entries: readonly Entry[], epoch: number): Entry[] {
-  return sortEntries(entries.map((e) => (e.mtime > epoch ? { ...e, mtime: epoch } : e)));
+  const out = entries.map((e) => (e.mtime > epoch ? { ...e, mtime: epoch } : e));
+  const have = new Set(out.map((e) => e.path));
+  for (const e of entries) {
+    for (const dir of ancestorsOf(e.path)) {
+      if (have.has(dir)) continue;
+      have.add(dir);
+      out.push({ path: dir, type: 'dir', mode: 0o755, uid: 0, gid: 0, mtime: Math.min(epoch, e.mtime) });
+    }
+  }
+  return sortEntries(out);
 }
 
 export async function sha256Hex(data: Blob): Promise<string> {
@@ -59,9 +71,10 @@ async function collect(chunks: AsyncIterable<Uint8Array>, type = 'application/oc
 
 /** Builds the initramfs (newc cpio, gzip unless the project says otherwise). */
 export async function buildInitramfs(project: Project, opts: BuildOptions = {}): Promise<BuildOutput> {
-  assertBuildable(project.entries);
   const epoch = opts.sourceDateEpoch ?? project.sourceDateEpoch;
+  // Validate what goes into the image: the epoch may clamp a time that newc could not store.
   const entries = imageEntries(project.entries, epoch);
+  assertBuildable(entries);
   const name = INITRAMFS_NAME[project.initramfs.compression];
   const total = cpioSize(entries);
   const report = (done: number) => opts.onProgress?.({ stage: name, done, total });

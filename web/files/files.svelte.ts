@@ -2,6 +2,7 @@
 // of the open project's root filesystem (each goes through projects.edit, so it is saved at once).
 import { type Entry, type EntryType } from '../../workers/model/entry.ts';
 import { isWithin, joinPath, parentOf } from '../../workers/model/path.ts';
+import { checkName } from '../../workers/model/validate.ts';
 import { addEntries, moveEntry, newEntry, removeEntry, renameEntry, updateEntry } from '../../workers/model/tree.ts';
 import { projects } from '../projects/projects.svelte.ts';
 import { notices } from '../app/notices.svelte.ts';
@@ -66,6 +67,8 @@ class FilesState {
 
   /** Creates a new entry named `name` in `dir`. */
   async create(dir: string, name: string, type: EntryType, extra: Partial<Entry> = {}): Promise<boolean> {
+    const why = checkName(name);
+    if (why) { notices.push('error', `Cannot create "${name}": ${why}.`); return false; }
     const path = joinPath(dir || '/', name);
     const e = newEntry(type, path, nowSeconds(), type === 'file' ? { data: new Blob([]), ...extra } : extra);
     const ok = await projects.edit((entries) => addEntries(entries, [e]));

@@ -30,12 +30,14 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(req.url);
   if (url.origin !== self.location.origin) return;
   if (req.mode === 'navigate') {
-    event.respondWith(caches.match('/index.html').then((hit) => hit ?? fetch(req)));
+    event.respondWith(caches.match('/index.html', { ignoreVary: true }).then((hit) => hit ?? fetch(req)));
     return;
   }
   const runtime = url.pathname.startsWith('/kits/') || url.pathname.startsWith('/wasm/');
   event.respondWith((async () => {
-    const hit = await caches.match(req);
+    // vite preview and many servers send `Vary: Origin`; the module scripts' CORS requests carry an
+    // Origin header that the precache requests did not, so the Vary check would miss every asset.
+    const hit = await caches.match(req, { ignoreVary: true });
     if (hit) return hit;
     const res = await fetch(req);
     if (runtime && res.ok) (await caches.open(RUNTIME)).put(req, res.clone());

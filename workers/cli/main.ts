@@ -11,7 +11,7 @@ import { normalizePath } from '../model/path.ts';
 import { addEntries, sortEntries } from '../model/tree.ts';
 import { validateTree, warningsOf } from '../model/validate.ts';
 import { importBytes } from '../import/import.ts';
-import { writeProjectFile } from '../projectfile/projectfile.ts';
+import { looksLikeProjectFile, writeProjectFile } from '../projectfile/projectfile.ts';
 import { type BuildOutput, buildInitramfs, buildProject } from '../pipeline.ts';
 import { intOption, parseArgs, stringOption } from './args.ts';
 import { readDirectory, readDiskEntry } from './readdir.ts';
@@ -44,7 +44,8 @@ Writes a blank project file (a root filesystem with nothing in it yet). Add to i
   add: `bootsmith add <project-file> <src> <dest> [--mode 0755] [--uid N] [--gid N]
 
 Adds <src> to the project's root filesystem at <dest>, creating missing folders. <src> is a file
-(or symlink, device, fifo) or a folder, whose contents are added recursively below <dest>.
+(or symlink, device, fifo) or a folder, whose contents are added recursively below <dest>; a
+folder added at / is an overlay whose contents land in the root.
 Owners default to root (0:0); --uid and --gid set them for everything added. --mode sets the
 permission bits of <dest> itself; otherwise modes are kept as on disk. An existing entry at a
 path being added is replaced.`,
@@ -85,6 +86,13 @@ export async function readInput(input: string): Promise<{ entries: Entry[]; proj
 }
 
 async function readProject(file: string): Promise<Project> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(file));
+  } catch {
+    throw new BootsmithError(`${file}: no such project file. Create one with 'bootsmith new -o ${file}'.`);
+  }
+  if (!looksLikeProjectFile(bytes)) throw new BootsmithError(`${file} is not a Bootsmith project file. Create one with 'bootsmith new -o ${file}'.`);
   const { project } = await readInput(file);
   if (!project) throw new BootsmithError(`${file} is not a Bootsmith project file. Create one with 'bootsmith new -o ${file}'.`);
   return project;
@@ -153,19 +161,22 @@ async function cmdAdd(argv: string[]) {
   if (p.positionals.length !== 3) throw new BootsmithError('add takes <project-file> <src> <dest> (see bootsmith add --help)');
   const [file, src, destRaw] = p.positionals;
   const dest = normalizePath(destRaw);
-  if (!dest) throw new BootsmithError(`<dest> must name something below the root, not "${destRaw}"`);
   const project = await readProject(file);
   const mode = intOption(p, '--mode', 8);
   const uid = intOption(p, '--uid') ?? 0;
   const gid = intOption(p, '--gid') ?? 0;
   let st;
   try { st = await stat(src); } catch { throw new BootsmithError(`${src}: no such file or folder`); }
-  const top = await readDiskEntry(src, dest);
-  const added = [top, ...(st.isDirectory() ? await readDirectory(src, dest) : [])].map((e) => ({ ...e, uid, gid }));
+  if (!dest && !st.isDirectory()) throw new BootsmithError(`<dest> must name a path below the root for a file, e.g. /${basename(src)}`);
+  if (!dest && mode !== undefined) throw new BootsmithError('--mode cannot be set on the root itself; add the folder at a path below it');
+  // A folder added at "/" is an overlay: its contents land in the root.
+  const top = dest ? [await readDiskEntry(src, dest)] : [];
+  const added = [...top, ...(st.isDirectory() ? await readDirectory(src, dest) : [])].map((e) => ({ ...e, uid, gid }));
+  if (!added.length) throw new BootsmithError(`${src} is an empty folder; nothing to add`);
   if (mode !== undefined) added[0] = { ...added[0], mode };
   const entries = addEntries(project.entries, added, { replace: true });
   await saveProject({ ...project, entries, modified: Date.now() }, file);
-  out(`${file}: added ${added.length} entr${added.length === 1 ? 'y' : 'ies'} at ${dest}`);
+  out(`${file}: added ${added.length} entr${added.length === 1 ? "y" : "ies"} at ${dest || "/"}`);
 }
 
 async function cmdBuild(argv: string[]) {

@@ -8,6 +8,8 @@ import type { Entry, EntryType } from '../model/entry.ts';
 import { BootsmithError } from '../model/problems.ts';
 
 /** Linux's dev_t layout: 12 bits of major and 20 of minor, split across the word. */
+const utf8 = new TextDecoder();
+
 export function splitDev(rdev: bigint): { major: number; minor: number } {
   const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
   const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
@@ -50,12 +52,20 @@ export async function readDirectory(dir: string, dest = ''): Promise<Entry[]> {
   async function walk(abs: string, rel: string): Promise<void> {
     let handle;
     try {
-      handle = await opendir(abs);
+      handle = await opendir(abs, { encoding: 'buffer' as BufferEncoding });
     } catch (err) {
       throw new BootsmithError(`Cannot read the folder ${abs}: ${(err as Error).message}`);
     }
     const names: string[] = [];
-    for await (const d of handle) names.push(d.name);
+    // Read names as bytes: Node would silently replace invalid UTF-8 and then fail to find the file.
+    for await (const d of handle) {
+      const raw = d.name as unknown as Buffer;
+      const name = utf8.decode(raw, { stream: false });
+      if (name.includes('\uFFFD') && !Buffer.from(name).equals(raw)) {
+        throw new BootsmithError(`${join(abs, raw.toString('latin1'))}: the name is not valid UTF-8; rename the file (Bootsmith stores names as UTF-8)`);
+      }
+      names.push(name);
+    }
     names.sort();
     for (const name of names) {
       const child = join(abs, name);

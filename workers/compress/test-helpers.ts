@@ -1,7 +1,7 @@
 // Helpers for the format tests (Node only: temp dirs and native tools). Not used by the engine.
 
 import { execFileSync, type ExecFileSyncOptions } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Entry } from '../model/entry.ts';
@@ -70,3 +70,32 @@ export async function errorOf(f: () => unknown): Promise<Error> {
   try { await f(); } catch (e) { return e as Error; }
   throw new Error('expected an error, none was thrown');
 }
+
+/** Reads a directory tree from disk into entries (independently of the format code), sorted by
+ *  path. Hard links come out as plain files, as the readers return them. */
+export function walk(root: string): Entry[] {
+  const out: Entry[] = [];
+  const visit = (rel: string) => {
+    for (const name of readdirSync(join(root, rel)).sort()) {
+      const r = rel + '/' + name;
+      const p = join(root, r);
+      const st = lstatSync(p);
+      const e: Entry = { path: r, type: 'file', mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000) };
+      if (st.isDirectory()) e.type = 'dir';
+      else if (st.isSymbolicLink()) { e.type = 'symlink'; e.target = readlinkSync(p); }
+      else if (st.isFIFO()) e.type = 'fifo';
+      else if (st.isSocket()) e.type = 'socket';
+      else if (st.isCharacterDevice() || st.isBlockDevice()) {
+        e.type = st.isCharacterDevice() ? 'char' : 'block';
+        e.major = (st.rdev >> 8) & 0xfff;
+        e.minor = (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00);
+      } else e.data = new Blob([readFileSync(p)]);
+      out.push(e);
+      if (e.type === 'dir') visit(r);
+    }
+  };
+  visit('');
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+export const byPath = (entries: Entry[]) => [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

@@ -7,6 +7,7 @@ import { normalizePath } from '../model/path.ts';
 import { FormatError } from '../model/problems.ts';
 import { gunzipMembers, isGzip } from '../compress/gzip.ts';
 import { otherCompressionAt } from '../compress/sniff.ts';
+import { blobOf, latin1, printable as show } from '../compress/bytes.ts';
 import { align4, FIELDS, type Header, HEADER_SIZE, MAGIC_CRC, MAGIC_NEWC, TRAILER } from './newc.ts';
 
 const TRUNCATED = 'the file is truncated; re-create or re-download it';
@@ -25,23 +26,13 @@ function fail(src: Source, offset: number, name: string | undefined, what: strin
   throw new FormatError('cpio', `at byte ${offset}${src.label}${entry}`, what, fix);
 }
 
-const ascii = (b: Uint8Array, start: number, n: number) =>
-  String.fromCharCode(...b.subarray(start, Math.min(b.length, start + n)));
-
-/** A short printable rendering of raw bytes for messages. */
-const show = (s: string) => JSON.stringify(s).replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const lossy = new TextDecoder('utf-8');
-
-function blobOf(bytes: Uint8Array): Blob {
-  return new Blob([bytes as Uint8Array<ArrayBuffer>]);
-}
 
 /** Throws the most helpful error when the bytes at `pos` do not start a newc/crc header. */
 function checkMagic(src: Source, pos: number, prev: string | undefined): void {
   const b = src.bytes;
-  const magic = ascii(b, pos, 6);
+  const magic = latin1(b, pos, pos + 6);
   if (magic === MAGIC_NEWC || magic === MAGIC_CRC) {
     if (pos % 4 !== 0) fail(src, pos, undefined, 'a cpio archive starts at an offset that is not a multiple of 4 (the kernel rejects that)', 'pad the archive before it with zeros to a multiple of 4 bytes');
     return;
@@ -52,7 +43,7 @@ function checkMagic(src: Source, pos: number, prev: string | undefined): void {
   }
   const other = otherCompressionAt(b, pos);
   if (other) fail(src, pos, prev, `this is ${other.name}-compressed data; only gzip compression is supported`, `decompress it first (\`${other.tool}\`), optionally re-compress it with gzip`);
-  if (ascii(b, pos + 257, 5) === 'ustar') fail(src, pos, prev, 'this is a tar archive, not cpio', 'import it as a tar archive');
+  if (latin1(b, pos + 257, pos + 262) === 'ustar') fail(src, pos, prev, 'this is a tar archive, not cpio', 'import it as a tar archive');
   const where = prev === undefined ? 'where a cpio archive should start' : `where the header after entry "${prev}" should start`;
   fail(src, pos, undefined, `found ${show(magic)} ${where} (expected "070701", newc)`, prev === undefined ? 'this is not a newc cpio archive' : DAMAGED);
 }
@@ -61,7 +52,7 @@ function parseHeader(src: Source, pos: number): Header {
   const h = {} as Header;
   FIELDS.forEach((field, i) => {
     const at = pos + 6 + 8 * i;
-    const text = ascii(src.bytes, at, 8);
+    const text = latin1(src.bytes, at, at + 8);
     if (!/^[0-9A-Fa-f]{8}$/.test(text)) fail(src, at, undefined, `the ${field} field ${show(text)} is not 8 hexadecimal digits`, DAMAGED);
     h[field] = parseInt(text, 16);
   });
@@ -113,7 +104,7 @@ function readArchive(src: Source, start: number, out: Map<string, Entry>): numbe
       return next;
     }
     const data = b.subarray(dataStart, dataEnd);
-    const e = toEntry(src, pos, name, h, data, ascii(b, pos, 6) === MAGIC_CRC);
+    const e = toEntry(src, pos, name, h, data, latin1(b, pos, pos + 6) === MAGIC_CRC);
     if (e) {
       out.set(e.path, e); // a later entry for the same path replaces the earlier one, as on unpacking
       if (e.type === 'file' && h.nlink > 1) {

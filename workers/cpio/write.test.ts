@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Entry } from '../model/entry.ts';
 import { BootsmithError, CancelledError } from '../model/problems.ts';
-import { collect, dir, errorOf, file, has, node, run, symlink, tempDirs, text } from '../compress/test-helpers.ts';
+import { collect, dir, errorOf, file, has, node, run, sh, symlink, tempDirs, text } from '../compress/test-helpers.ts';
 import { cpioSize, encodeHeader, writeCpio } from './write.ts';
 
 const ascii = (b: Uint8Array) => new TextDecoder('latin1').decode(b);
@@ -16,7 +16,7 @@ const INIT_HEADER =
   '00000000' + '00000000' + '00000000' + '00000000' + '00000005' + '00000000';
 const TRAILER_RECORD =
   '070701' + '00000000' + '00000000' + '00000000' + '00000000' + '00000001' + '00000000' + '00000000' +
-  '00000000' + '00000000' + '00000000' + '00000000' + '0000000B' + '00000000' + 'TRAILER!!!\0' + '\0';
+  '00000000' + '00000000' + '00000000' + '00000000' + '0000000B' + '00000000' + 'TRAILER!!!\0' + '\0\0\0';
 
 describe('writeCpio: bytes', () => {
   it('writes the exact newc header, name, padding and trailer for one file', async () => {
@@ -142,7 +142,7 @@ describe('writeCpio: streaming', () => {
     const b = new Blob(['streamed']);
     Object.defineProperty(b, 'arrayBuffer', { value: () => { throw new Error('arrayBuffer must not be used'); } });
     const out = await collect(writeCpio([file('/s', '')].map((e) => ({ ...e, data: b }))));
-    expect(ascii(out.subarray(116, 124))).toBe('streamed');
+    expect(ascii(out.subarray(112, 120))).toBe('streamed');
   });
 
   it('fails when a file’s content is not as long as its Blob said', async () => {
@@ -208,8 +208,33 @@ describe.skipIf(!has('cpio'))('writeCpio: GNU cpio reads our archives', () => {
     const names = run('cpio', ['-it', '--quiet', '-F', 'a.cpio'], { cwd: d }).toString().trim().split('\n');
     expect(names).toEqual(entries.map((e) => e.path.slice(1)));
     const long = run('cpio', ['-itv', '--quiet', '--numeric-uid-gid', '-F', 'a.cpio'], { cwd: d }).toString();
-    expect(long).toMatch(/^-rwsr-xr-x\s+1 1000\s+100\s+5000 .* bin\/busybox$/m);
+    expect(long).toMatch(/^-rwsr-xr-x\s+1\s+1000\s+100\s+5000 .* bin\/busybox$/m);
     expect(long).toMatch(/^lrwxrwxrwx .* bin\/sh -> busybox$/m);
+  });
+
+  it('writes the same bytes as GNU cpio --renumber-inodes --ignore-devno, inodes aside', async () => {
+    // GNU numbers inodes from 0, we from 1: shift GNU's by one, then the archives must be identical.
+    const d = tmp.make('cpio-gnu');
+    sh(`mkdir -p r/bin r/etc && cd r && printf hello > init && chown 1000:100 init && chmod 4750 init
+        printf '' > etc/empty && ln -s busybox bin/sh && mkfifo -m 0640 etc/fifo && chmod 700 etc
+        ${canMknod ? 'mknod -m 0600 console c 5 1 &&' : ''} touch -h -d @1700000000 init etc/empty bin/sh etc/fifo bin etc ${canMknod ? 'console' : ''}`, d);
+    const names = ['bin', 'bin/sh', 'etc', 'etc/empty', 'etc/fifo', 'init', ...(canMknod ? ['console'] : [])];
+    const gnu = run('cpio', ['-o', '-H', 'newc', '--quiet', '--renumber-inodes', '--ignore-devno'], { cwd: join(d, 'r'), input: names.join('\n') + '\n' });
+    const t = 1_700_000_000;
+    const ours = await collect(writeCpio([
+      dir('/bin', { mtime: t }), symlink('/bin/sh', 'busybox', { mtime: t }), dir('/etc', { mode: 0o700, mtime: t }),
+      file('/etc/empty', '', { mtime: t }), node('/etc/fifo', 'fifo', { mode: 0o640, mtime: t }),
+      file('/init', 'hello', { mode: 0o4750, uid: 1000, gid: 100, mtime: t }),
+      ...(canMknod ? [node('/console', 'char', { major: 5, minor: 1, mtime: t })] : []),
+    ]));
+    const shifted = Uint8Array.from(gnu);
+    for (let at = 0, i = 0; i < names.length; i++) {
+      const f = (k: number) => parseInt(ascii(shifted.subarray(at + 6 + 8 * k, at + 14 + 8 * k)), 16);
+      shifted.set(text((f(0) + 1).toString(16).toUpperCase().padStart(8, '0')), at + 6);
+      const dataAt = at + Math.ceil((110 + f(11)) / 4) * 4;
+      at = dataAt + Math.ceil(f(6) / 4) * 4;
+    }
+    expect(ascii(ours)).toBe(ascii(shifted));
   });
 
   it.skipIf(!isRoot)('extracts with the right content, modes, owners, times, links and devices', async () => {

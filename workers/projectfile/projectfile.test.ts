@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { unzipSync, zipSync, strToU8 } from 'fflate';
+import { readProjectFile, writeProjectFile } from './projectfile.ts';
+import { blankProject } from '../model/project.ts';
+import type { Entry } from '../model/entry.ts';
+import { FormatError } from '../model/problems.ts';
+
+const join = (chunks: Uint8Array[]) => {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let o = 0;
+  for (const c of chunks) { out.set(c, o); o += c.length; }
+  return out;
+};
+
+function sample() {
+  const p = blankProject('Sample', 1_700_000_000_000);
+  const entries: Entry[] = [
+    { path: '/bin', type: 'dir', mode: 0o755, uid: 0, gid: 0, mtime: 1 },
+    { path: '/bin/app', type: 'file', mode: 0o4755, uid: 1000, gid: 100, mtime: 1_600_000_000, data: new Blob([new Uint8Array([0, 1, 2, 255])]) },
+    { path: '/dev', type: 'dir', mode: 0o755, uid: 0, gid: 0, mtime: 2 },
+    { path: '/dev/console', type: 'char', mode: 0o600, uid: 0, gid: 5, mtime: 3, major: 5, minor: 1 },
+    { path: '/dev/sda', type: 'block', mode: 0o660, uid: 0, gid: 6, mtime: 3, major: 8, minor: 0 },
+    { path: '/empty', type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 4, data: new Blob([]) },
+    { path: '/fifo', type: 'fifo', mode: 0o644, uid: 0, gid: 0, mtime: 5 },
+    { path: '/sh', type: 'symlink', mode: 0o777, uid: 0, gid: 0, mtime: 7, target: 'bin/app' },
+    { path: '/sock', type: 'socket', mode: 0o755, uid: 0, gid: 0, mtime: 6 },
+    { path: '/ünï côdé', type: 'file', mode: 0o600, uid: 0, gid: 0, mtime: 8, data: new Blob(['text\n']) },
+  ];
+  return { ...p, entries, initramfs: { enabled: true, compression: 'none' as const } };
+}
+
+async function plain(e: Entry) {
+  const { data, ...rest } = e;
+  return { ...rest, content: data ? [...new Uint8Array(await data.arrayBuffer())] : undefined };
+}
+
+describe('project file', () => {
+  it('round-trips every field losslessly, with a new id', async () => {
+    const p = sample();
+    const back = readProjectFile(join(await writeProjectFile(p)));
+    expect(back.id).not.toBe(p.id);
+    expect([back.name, back.created, back.modified, back.sourceDateEpoch, back.initramfs]).toEqual([p.name, p.created, p.modified, p.sourceDateEpoch, p.initramfs]);
+    expect(await Promise.all(back.entries.map(plain))).toEqual(await Promise.all(p.entries.map(plain)));
+  });
+
+  it('is deterministic', async () => {
+    const a = join(await writeProjectFile(sample()));
+    const b = join(await writeProjectFile(sample()));
+    expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
+    expect(Object.keys(unzipSync(a))).toEqual(['bootsmith.json', 'content/000000', 'content/000001']);
+  });
+
+  it('says what is wrong with a bad file', async () => {
+    expect(() => readProjectFile(strToU8('hello'), 'x.bootsmith')).toThrow(/not a zip archive/);
+    const good = join(await writeProjectFile(sample()));
+    expect(() => readProjectFile(good.subarray(0, good.length - 40), 'cut.bootsmith')).toThrow(/damaged/);
+    expect(() => readProjectFile(zipSync({ 'other.txt': strToU8('x') }))).toThrow(/bootsmith.json is missing/);
+    const manifest = (m: object) => zipSync({ 'bootsmith.json': strToU8(JSON.stringify(m)) });
+    const base = { format: 'bootsmith-project', version: 1, name: 'n', entries: [] };
+    expect(() => readProjectFile(manifest({ ...base, version: 99 }))).toThrow(/newer than this Bootsmith/);
+    expect(() => readProjectFile(manifest({ ...base, entries: [{ path: '/x', type: 'char', mode: 0o600, uid: 0, gid: 0, mtime: 0, major: 9999, minor: 0 }] })))
+      .toThrow(/entry 1 \(\/x\): device major number 9999 is out of range/);
+    expect(() => readProjectFile(manifest({ ...base, entries: [{ path: '/x', type: 'file', mode: 0o600, uid: 0, gid: 0, mtime: 0, size: 3, content: 'content/000000' }] })))
+      .toThrow(FormatError);
+  });
+});
