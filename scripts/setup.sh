@@ -2,8 +2,9 @@
 # Installs everything Bootsmith needs that a fresh Debian 12 + Node 20 machine lacks.
 # Idempotent: each step checks first and does nothing when its result is already there.
 # Caches live outside git, in $BOOTSMITH_CACHE (default ~/.cache/bootsmith).
-#   scripts/setup.sh app     — what `npm start` needs (node modules)
-#   scripts/setup.sh test    — everything `npm test` needs (adds Chromium, QEMU, cpio, boot assets)
+#   scripts/setup.sh app     — what `npm start` needs (node modules, the WASM file-system tools)
+#   scripts/setup.sh test    — everything `npm test` needs (adds Chromium, QEMU, the native
+#                              checkers cpio/e2fsprogs/dosfstools/mtools, boot assets)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -16,11 +17,14 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   retry 3 npm ci --no-audit --no-fund --loglevel=error
 fi
 
+# The file-system tools the engine runs as WebAssembly, built from Debian's source packages.
+bash wasm-tools/build.sh
+
 [ "$what" = app ] && exit 0
 
 # Debian packages used by the tests: the browser, the emulator and the independent checkers.
 ensure_arch i386
-ensure_packages chromium qemu-system-x86 cpio fonts-dejavu-core
+ensure_packages chromium qemu-system-x86 cpio e2fsprogs dosfstools mtools fonts-dejavu-core
 
 # Boot assets for the test tier: Debian's i386 kernel and static busybox, fetched by name.
 bash kits/fetch-x86-debian.sh

@@ -48,7 +48,8 @@ async function quotaError(needed: number): Promise<BootsmithError> {
   let free = '';
   try {
     const est = await navigator.storage.estimate();
-    if (est.quota !== undefined && est.usage !== undefined) {
+    // The estimate can be coarse (or padded, as Chromium's is): only quote it when it agrees.
+    if (est.quota !== undefined && est.usage !== undefined && est.quota - est.usage < needed) {
       free = ` Only ${formatBytes(Math.max(0, est.quota - est.usage))} of this site's ${formatBytes(est.quota)} is free.`;
     }
   } catch { /* estimate is best effort */ }

@@ -46,7 +46,18 @@ export interface ImportOptions {
 }
 
 export async function importBytes(bytes: Uint8Array, fileName: string, opts: ImportOptions = {}): Promise<Imported> {
-  const plain = isGzip(bytes) ? gunzipAll(bytes) : bytes;
+  try {
+    return await importPlain(isGzip(bytes) ? gunzipAll(bytes) : bytes, fileName, opts);
+  } catch (err) {
+    // Say which file: a user may have picked several.
+    if (err instanceof BootsmithError && !err.message.startsWith(fileName)) {
+      throw new BootsmithError(`${fileName}: ${err.message}`, err.problems);
+    }
+    throw err;
+  }
+}
+
+async function importPlain(plain: Uint8Array, fileName: string, opts: ImportOptions): Promise<Imported> {
   const format = sniff(plain);
   switch (format) {
     case 'project': return { format, project: readProjectFile(plain, fileName) };
