@@ -6,13 +6,14 @@ import { join, relative } from 'node:path';
 
 const publicDir = 'public';
 
-/** Files below public/ to precache; kits and WASM tools are large and cached when first used. */
+/** Files below public/ to precache. The WASM tools (about 2 MB) are included so that every
+ *  output builds offline after the first visit; kits are large and cached when first used. */
 function publicFiles(dir = publicDir): string[] {
   const out: string[] = [];
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
     const rel = relative(publicDir, p);
-    if (rel === 'kits' || rel === 'wasm') continue;
+    if (rel === 'kits') continue;
     if (statSync(p).isDirectory()) out.push(...publicFiles(p));
     else out.push('/' + rel.split('\\').join('/'));
   }

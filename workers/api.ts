@@ -5,9 +5,12 @@ import type { Project } from './model/project.ts';
 import type { Problem } from './model/problems.ts';
 import type { BuildOutput, BuildProgress } from './pipeline.ts';
 
+/** An output as the page gets it: always a Blob (disk images are sparse inside the worker). */
+export type PageOutput = Omit<BuildOutput, 'data'> & { data: Blob };
+
 export interface EngineCalls {
   /** Builds every output the project asks for. */
-  build: { args: { project: Project }; result: BuildOutput[] };
+  build: { args: { project: Project }; result: PageOutput[] };
   /** Writes a project file. */
   exportProject: { args: { project: Project }; result: Blob };
   /** Reads a file a user brought: a project file, initramfs, tar or gen_init_cpio list. `files`

@@ -8,6 +8,11 @@ import { sortEntries } from './model/tree.ts';
 import { ancestorsOf } from './model/path.ts';
 import { cpioSize, writeCpio } from './cpio/write.ts';
 import { gzipChunks } from './compress/gzip.ts';
+import { type ImageCheck, buildExt4, checkExt4, planExt4 } from './ext4/ext4.ts';
+import { buildFat, checkFat, planFat } from './fat/fat.ts';
+import type { ChunkedFile } from './wasi/store.ts';
+import { sha256Sparse } from './hash/sha256.ts';
+import { formatSize } from './model/size.ts';
 
 export interface BuildProgress {
   /** What is being made, e.g. "initramfs.cpio.gz". */
@@ -25,10 +30,19 @@ export interface BuildOptions {
 
 export interface BuildOutput {
   name: string;
-  data: Blob;
+  /** A Blob, or for a disk image the sparse file itself: the worker turns it into a Blob for the
+   *  page, the CLI writes it to disk sparsely (a 4 GiB image is never held whole). */
+  data: Blob | ChunkedFile;
   size: number;
   sha256: string;
+  /** For filesystem images: the verdict of our WASM e2fsck -fn / fsck.fat -n on the result. */
+  check?: ImageCheck;
+  /** One-line facts worth showing: sizes, what a format could not hold. */
+  notes: string[];
 }
+
+export const EXT4_NAME = 'rootfs.ext4';
+export const FAT_NAME = 'boot.vfat';
 
 export const INITRAMFS_NAME = { gzip: 'initramfs.cpio.gz', none: 'initramfs.cpio' } as const;
 
@@ -75,13 +89,17 @@ export async function buildInitramfs(project: Project, opts: BuildOptions = {}):
   // Validate what goes into the image: the epoch may clamp a time that newc could not store.
   const entries = imageEntries(project.entries, epoch);
   assertBuildable(entries);
+  return initramfsOutput(project, entries, { epoch, signal: opts.signal, onProgress: opts.onProgress });
+}
+
+async function initramfsOutput(project: Project, entries: Entry[], stage: Stage): Promise<BuildOutput> {
   const name = INITRAMFS_NAME[project.initramfs.compression];
   const total = cpioSize(entries);
-  const report = (done: number) => opts.onProgress?.({ stage: name, done, total });
+  const report = (done: number) => stage.onProgress?.({ stage: name, done, total });
   report(0);
   let written = 0;
   async function* counted(): AsyncGenerator<Uint8Array> {
-    for await (const c of writeCpio(entries, { signal: opts.signal })) {
+    for await (const c of writeCpio(entries, { signal: stage.signal })) {
       written += c.length;
       report(written);
       yield c;
@@ -89,14 +107,54 @@ export async function buildInitramfs(project: Project, opts: BuildOptions = {}):
   }
   const stream = project.initramfs.compression === 'gzip' ? gzipChunks(counted()) : counted();
   const data = await collect(stream);
-  throwIfAborted(opts.signal);
-  return { name, data, size: data.size, sha256: await sha256Hex(data) };
+  throwIfAborted(stage.signal);
+  return { name, data, size: data.size, sha256: await sha256Hex(data), notes: [] };
+}
+
+type Stage = Pick<BuildOptions, 'signal' | 'onProgress'> & { epoch: number };
+
+/** The ext4 root filesystem, checked with e2fsck -fn afterwards. */
+export async function buildExt4Output(project: Project, entries: Entry[], stage: Stage): Promise<BuildOutput> {
+  const report = (done: number, total: number) => stage.onProgress?.({ stage: EXT4_NAME, done, total });
+  const { image, plan } = await buildExt4(entries, { ...project.ext4, epoch: stage.epoch, seed: project.seed, signal: stage.signal, onProgress: report });
+  throwIfAborted(stage.signal);
+  const check = await checkExt4(image);
+  return {
+    name: EXT4_NAME, data: image, size: image.size, sha256: sha256Sparse(image), check,
+    notes: [`${formatSize(plan.contentBytes)} of content in ${formatSize(plan.sizeBytes)}${project.ext4.journal ? '' : ', no journal'}`],
+  };
+}
+
+/** The FAT image (names and content only), checked with fsck.fat -n afterwards. */
+export async function buildFatOutput(project: Project, entries: Entry[], stage: Stage): Promise<BuildOutput> {
+  const report = (done: number, total: number) => stage.onProgress?.({ stage: FAT_NAME, done, total });
+  const { image, plan, skipped } = await buildFat(entries, { ...project.fat, epoch: stage.epoch, seed: project.seed, signal: stage.signal, onProgress: report });
+  throwIfAborted(stage.signal);
+  const check = await checkFat(image);
+  const notes = [`FAT${plan.fatType}, ${formatSize(plan.contentBytes)} of content in ${formatSize(plan.sizeBytes)}`];
+  if (skipped.length) notes.push(`FAT cannot hold symlinks, devices, FIFOs or sockets: left out ${skipped.length} (e.g. ${skipped[0]})`);
+  return { name: FAT_NAME, data: image, size: image.size, sha256: sha256Sparse(image), check, notes };
+}
+
+/** Sizes every enabled image up front, so a tree that does not fit fails before any work. */
+export function planOutputs(project: Project, entries: readonly Entry[]): void {
+  if (project.ext4.enabled) planExt4(entries, project.ext4);
+  if (project.fat.enabled) planFat(entries, project.fat);
 }
 
 /** Every output the project asks for. */
 export async function buildProject(project: Project, opts: BuildOptions = {}): Promise<BuildOutput[]> {
+  if (!project.initramfs.enabled && !project.ext4.enabled && !project.fat.enabled) {
+    throw new BootsmithError('The project asks for no outputs. Turn on at least one output (initramfs, ext4 root or FAT image).');
+  }
+  const epoch = opts.sourceDateEpoch ?? project.sourceDateEpoch;
+  const entries = imageEntries(project.entries, epoch);
+  assertBuildable(entries);
+  planOutputs(project, entries);
+  const stage = { epoch, signal: opts.signal, onProgress: opts.onProgress };
   const outputs: BuildOutput[] = [];
-  if (project.initramfs.enabled) outputs.push(await buildInitramfs(project, opts));
-  if (!outputs.length) throw new BootsmithError('The project asks for no outputs. Turn on at least one output (e.g. the initramfs).');
+  if (project.initramfs.enabled) outputs.push(await initramfsOutput(project, entries, stage));
+  if (project.ext4.enabled) outputs.push(await buildExt4Output(project, entries, stage));
+  if (project.fat.enabled) outputs.push(await buildFatOutput(project, entries, stage));
   return outputs;
 }

@@ -17,7 +17,8 @@ type Handler<K extends keyof EngineCalls> = (
 
 const handlers: { [K in keyof EngineCalls]: Handler<K> } = {
   async build({ project }, { signal, progress }) {
-    return buildProject(project, { signal, onProgress: (p) => progress(p.stage, p.done, p.total) });
+    const outputs = await buildProject(project, { signal, onProgress: (p) => progress(p.stage, p.done, p.total) });
+    return outputs.map((o) => ({ ...o, data: o.data instanceof Blob ? o.data : o.data.toBlob() }));
   },
   async exportProject({ project }, { signal, progress }) {
     const chunks = await writeProjectFile(project, { signal, onProgress: (d, t) => progress('export', d, t) });

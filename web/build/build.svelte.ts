@@ -1,6 +1,7 @@
 // Builds run in the engine's worker; this module holds their progress, the Cancel handle and the
 // latest outputs of each project (in memory: outputs are cheap to rebuild and large to store).
-import type { BuildOutput, BuildProgress } from '../../workers/pipeline.ts';
+import type { BuildProgress } from '../../workers/pipeline.ts';
+import type { PageOutput } from '../../workers/api.ts';
 import { CancelledError } from '../../workers/model/problems.ts';
 import { engine } from '../lib/engine.ts';
 import { projects } from '../projects/projects.svelte.ts';
@@ -8,7 +9,7 @@ import { notices } from '../app/notices.svelte.ts';
 
 export interface BuildResult {
   projectId: string;
-  outputs: BuildOutput[];
+  outputs: PageOutput[];
   seconds: number;
   finished: number;
 }

@@ -6,7 +6,7 @@
 // closed tab) leaves the previously saved project intact. Unreferenced blobs are collected at start.
 import { createStore, del, get, keys, set, setMany, delMany, type UseStore } from 'idb-keyval';
 import type { Entry } from '../../workers/model/entry.ts';
-import type { Project } from '../../workers/model/project.ts';
+import { type Project, withDefaults } from '../../workers/model/project.ts';
 import { BootsmithError } from '../../workers/model/problems.ts';
 
 export interface ProjectMeta {
@@ -116,7 +116,7 @@ export async function loadProject(id: string): Promise<Project | undefined> {
     return { ...e, data };
   });
   if (missing.length) console.warn(`content missing for ${missing.length} file(s), e.g. ${missing[0]}`);
-  return { ...rec, entries };
+  return withDefaults({ ...rec, entries });
 }
 
 export async function deleteProject(id: string): Promise<void> {

@@ -4,7 +4,7 @@
 const VERSION = __VERSION__;
 const PRECACHE = __PRECACHE__;
 const CACHE = `bootsmith-${VERSION}`;
-/** Large files fetched on first use (kits, WASM tools) are kept in a cache of their own. */
+/** Large files fetched on first use (kits) are kept in a cache of their own. */
 const RUNTIME = 'bootsmith-runtime';
 
 self.addEventListener('install', (event) => {
@@ -33,7 +33,7 @@ self.addEventListener('fetch', (event) => {
     event.respondWith(caches.match('/index.html', { ignoreVary: true }).then((hit) => hit ?? fetch(req)));
     return;
   }
-  const runtime = url.pathname.startsWith('/kits/') || url.pathname.startsWith('/wasm/');
+  const runtime = url.pathname.startsWith('/kits/');
   event.respondWith((async () => {
     // vite preview and many servers send `Vary: Origin`; the module scripts' CORS requests carry an
     // Origin header that the precache requests did not, so the Vary check would miss every asset.

@@ -1,11 +1,13 @@
 // `bootsmith`: the engine from a terminal. Same inputs everywhere: a directory, a tar (plain or
 // gzip), a gen_init_cpio list, an initramfs, or a project file.
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
 import { openAsBlob } from 'node:fs';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Entry } from '../model/entry.ts';
-import { type Project, blankProject, parseSourceDateEpoch } from '../model/project.ts';
+import { type Project, blankProject, parseSourceDateEpoch, withDefaults } from '../model/project.ts';
+import { parseSize } from '../model/size.ts';
+import { useToolsFromDisk } from '../wasi/node-tools.ts';
 import { BootsmithError, describeProblem } from '../model/problems.ts';
 import { normalizePath } from '../model/path.ts';
 import { addEntries, sortEntries } from '../model/tree.ts';
@@ -20,9 +22,14 @@ const USAGE = `bootsmith — compose bootable Linux images
 
 Usage:
   bootsmith initramfs <input> -o <initramfs.cpio.gz>   build a gzip newc initramfs
-  bootsmith new [--name <name>] -o <project-file>      a blank project
+  bootsmith new [--name <name>] [--outputs initramfs,ext4,fat] -o <project-file>
+                                                       a blank project
   bootsmith add <project-file> <src> <dest> [--mode 0755] [--uid N] [--gid N]
                                                        add a file or a folder to the root fs
+  bootsmith ext4 <input> -o <rootfs.ext4> [--size 64M] [--no-journal] [--label L] [--compat]
+                                                       an ext4 filesystem image
+  bootsmith fat <input> -o <boot.vfat> [--size 64M] [--label L] [--fat 16|32]
+                                                       a FAT filesystem image (names and content)
   bootsmith build <project-file> -o <dir>              every output the project asks for
 
 <input> is a directory, a tar archive (plain or gzip; keeps owners, modes and devices),
@@ -37,10 +44,11 @@ const HELP: Record<string, string> = {
 Builds a newc cpio initramfs, gzip-compressed unless --no-gzip. <input> is a directory (types,
 modes, owners, mtimes, symlinks and devices as on disk), a tar (plain or gzip), a gen_init_cpio
 list (file locations relative to the current folder or the list's), an initramfs or a project file.`,
-  new: `bootsmith new [--name <name>] -o <project-file>
+  new: `bootsmith new [--name <name>] [--outputs initramfs,ext4,fat] -o <project-file>
 
-Writes a blank project file (a root filesystem with nothing in it yet). Add to it with
-'bootsmith add' or open it in the app (Import).`,
+Writes a blank project file (a root filesystem with nothing in it yet). --outputs chooses what
+'bootsmith build' makes (default: initramfs). Add files with 'bootsmith add' or open the project
+in the app (Import).`,
   add: `bootsmith add <project-file> <src> <dest> [--mode 0755] [--uid N] [--gid N]
 
 Adds <src> to the project's root filesystem at <dest>, creating missing folders. <src> is a file
@@ -49,6 +57,22 @@ folder added at / is an overlay whose contents land in the root.
 Owners default to root (0:0); --uid and --gid set them for everything added. --mode sets the
 permission bits of <dest> itself; otherwise modes are kept as on disk. An existing entry at a
 path being added is replaced.`,
+  ext4: `bootsmith ext4 <input> -o <file> [--size 64M] [--headroom 20] [--no-journal] [--label L] [--compat]
+
+Builds an ext4 filesystem image with exact Unix metadata (modes, owners, symlinks, devices, FIFOs,
+times, hard links) using e2fsprogs' mke2fs compiled to WebAssembly, then checks it with e2fsck -fn.
+--size: the image size (e.g. 64M, 1G); default: the content plus --headroom percent (20).
+--no-journal: no journal (for media that should see few writes, or old bootloaders).
+--label: the volume label (16 bytes at most).
+--compat: leave out features old kernels cannot mount (metadata_csum, 64bit, orphan_file,
+metadata_csum_seed). The file is written sparsely.`,
+  fat: `bootsmith fat <input> -o <file> [--size 64M] [--headroom 20] [--label L] [--fat 16|32]
+
+Builds a FAT filesystem image (long file names kept; FAT holds names and content only, so symlinks,
+devices, FIFOs and sockets are left out with a warning) using dosfstools and mtools compiled to
+WebAssembly, then checks it with fsck.fat -n.
+--size: the image size (e.g. 64M); default: the content plus --headroom percent (20).
+--fat: 16 or 32; default: chosen by size. --label: up to 11 characters.`,
   build: `bootsmith build <project-file> -o <dir>
 
 Builds every output the project asks for into <dir> (created if missing) and prints each
@@ -115,8 +139,63 @@ function warn(entries: Entry[]) {
   for (const w of warningsOf(validateTree(entries))) process.stderr.write(`warning: ${describeProblem(w)}\n`);
 }
 
+/** Writes an output; a disk image is written sparsely (holes stay holes on the host too). */
 async function writeOutput(o: BuildOutput, file: string) {
-  await writeFile(file, new Uint8Array(await o.data.arrayBuffer()));
+  if (o.data instanceof Blob) {
+    await writeFile(file, new Uint8Array(await o.data.arrayBuffer()));
+    return;
+  }
+  const fh = await open(file, 'w');
+  try {
+    for (const { offset, data } of o.data.extents()) await fh.write(data, 0, data.length, offset);
+    await fh.truncate(o.size);
+  } finally {
+    await fh.close();
+  }
+}
+
+function report(o: BuildOutput, file: string) {
+  out(`${file}  ${o.size} bytes  sha256 ${o.sha256}`);
+  for (const n of o.notes) out(`  ${n}`);
+  if (o.check) out(`  ${o.check.tool}: ${o.check.clean ? 'clean' : 'NOT CLEAN'} — ${o.check.summary}`);
+}
+
+/** Image options shared by `ext4` and `fat`. */
+function imageSize(p: ReturnType<typeof parseArgs>) {
+  const size = stringOption(p, '--size');
+  const headroom = intOption(p, '--headroom');
+  return { ...(size ? { size: parseSize(size) } : {}), ...(headroom !== undefined ? { headroomPercent: headroom } : {}) };
+}
+
+async function cmdImage(kind: 'ext4' | 'fat', argv: string[]) {
+  const p = kind === 'ext4'
+    ? parseArgs(argv, ['-o', '--output', '--size', '--headroom', '--label'], ['--no-journal', '--compat'])
+    : parseArgs(argv, ['-o', '--output', '--size', '--headroom', '--label', '--fat']);
+  if (p.positionals.length !== 1) throw new BootsmithError(`${kind} takes one <input> (see bootsmith ${kind} --help)`);
+  const file = requireOutput(p, 'file');
+  const { entries, project } = await readInput(p.positionals[0]);
+  const base = withDefaults(project ?? blankProject('cli', 0));
+  const epoch = envEpoch() ?? (project ? project.sourceDateEpoch : latestMtime(entries));
+  const label = stringOption(p, '--label');
+  const fatType = stringOption(p, '--fat');
+  if (fatType !== undefined && fatType !== '16' && fatType !== '32') throw new BootsmithError(`--fat takes 16 or 32, not "${fatType}"`);
+  const proj: Project = {
+    ...base,
+    entries,
+    initramfs: { ...base.initramfs, enabled: false },
+    ext4: kind === 'ext4'
+      ? { ...base.ext4, enabled: true, ...imageSize(p), ...(label !== undefined ? { label } : {}), ...(p.options.has('--no-journal') ? { journal: false } : {}), ...(p.options.has('--compat') ? { compat: true } : {}) }
+      : { ...base.ext4, enabled: false },
+    fat: kind === 'fat'
+      ? { ...base.fat, enabled: true, ...imageSize(p), ...(label !== undefined ? { label } : {}), ...(fatType ? { fatType: Number(fatType) as 16 | 32 } : {}) }
+      : { ...base.fat, enabled: false },
+  };
+  warn(entries);
+  useToolsFromDisk();
+  const [o] = await buildProject(proj, { sourceDateEpoch: epoch });
+  await writeOutput(o, file);
+  report(o, file);
+  if (o.check && !o.check.clean) throw new BootsmithError(`${o.check.tool} found problems in ${file}: ${o.check.summary}`);
 }
 
 function requireOutput(p: ReturnType<typeof parseArgs>, what: string): string {
@@ -138,7 +217,7 @@ async function cmdInitramfs(argv: string[]) {
     { sourceDateEpoch: epoch },
   );
   await writeOutput(built, file);
-  out(`${file}  ${built.size} bytes  sha256 ${built.sha256}`);
+  report(built, file);
 }
 
 /** Without SOURCE_DATE_EPOCH, a directory or archive keeps its own times: nothing is clamped. */
@@ -147,11 +226,16 @@ function latestMtime(entries: Entry[]): number {
 }
 
 async function cmdNew(argv: string[]) {
-  const p = parseArgs(argv, ['-o', '--output', '--name', '--board', '--start']);
+  const p = parseArgs(argv, ['-o', '--output', '--name', '--board', '--start', '--outputs']);
   if (p.options.has('--board')) throw new BootsmithError('no board kits are available in this version; run without --board for a blank project');
   const file = requireOutput(p, 'project-file');
   const epoch = envEpoch();
   const project = blankProject(stringOption(p, '--name') ?? basename(file).replace(/\.bootsmith$/, ''), epoch !== undefined ? epoch * 1000 : Date.now());
+  const outputs = (stringOption(p, '--outputs') ?? 'initramfs').split(',').map((x) => x.trim()).filter(Boolean);
+  for (const o of outputs) if (!['initramfs', 'ext4', 'fat'].includes(o)) throw new BootsmithError(`--outputs: unknown output "${o}" (choose from initramfs, ext4, fat)`);
+  project.initramfs.enabled = outputs.includes('initramfs');
+  project.ext4.enabled = outputs.includes('ext4');
+  project.fat.enabled = outputs.includes('fat');
   await saveProject(project, file);
   out(`${file}: new project "${project.name}"`);
 }
@@ -185,11 +269,12 @@ async function cmdBuild(argv: string[]) {
   const dir = requireOutput(p, 'dir');
   const project = await readProject(p.positionals[0]);
   warn(project.entries);
+  useToolsFromDisk();
   const outputs = await buildProject(project, { sourceDateEpoch: envEpoch() });
   await mkdir(dir, { recursive: true });
   for (const o of outputs) {
     await writeOutput(o, join(dir, o.name));
-    out(`${join(dir, o.name)}  ${o.size} bytes  sha256 ${o.sha256}`);
+    report(o, join(dir, o.name));
   }
 }
 
@@ -197,6 +282,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   initramfs: cmdInitramfs,
   new: cmdNew,
   add: cmdAdd,
+  ext4: (argv) => cmdImage('ext4', argv),
+  fat: (argv) => cmdImage('fat', argv),
   build: cmdBuild,
 };
 

@@ -11,8 +11,36 @@ export interface InitramfsOptions {
   compression: 'gzip' | 'none';
 }
 
+export interface Ext4Options {
+  enabled: boolean;
+  /** "auto": the content plus `headroomPercent`; otherwise the size in bytes. */
+  size: 'auto' | number;
+  headroomPercent: number;
+  journal: boolean;
+  label: string;
+  /** Leave out features old kernels cannot mount (metadata_csum, 64bit, orphan_file,
+   *  metadata_csum_seed). */
+  compat: boolean;
+}
+
+export interface FatOptions {
+  enabled: boolean;
+  /** "auto": the content plus `headroomPercent`; otherwise the size in bytes. */
+  size: 'auto' | number;
+  headroomPercent: number;
+  /** "auto" picks by size (see workers/fat/plan.ts). */
+  fatType: 'auto' | 16 | 32;
+  label: string;
+}
+
+export const DEFAULT_EXT4: Ext4Options = { enabled: false, size: 'auto', headroomPercent: 20, journal: true, label: 'rootfs', compat: false };
+export const DEFAULT_FAT: FatOptions = { enabled: false, size: 'auto', headroomPercent: 20, fatType: 'auto', label: 'BOOT' };
+
 export interface Project {
   id: string;
+  /** 32 hex digits, random at creation and kept by export and import (unlike the id): the
+   *  source of filesystem UUIDs and hash seeds, so a project file builds the same bytes anywhere. */
+  seed: string;
   name: string;
   /** Milliseconds since the epoch. */
   created: number;
@@ -23,6 +51,8 @@ export interface Project {
   /** The root filesystem, kept sorted by path (see tree.ts). */
   entries: Entry[];
   initramfs: InitramfsOptions;
+  ext4: Ext4Options;
+  fat: FatOptions;
 }
 
 export function newProjectId(): string {
@@ -34,13 +64,29 @@ export function newProjectId(): string {
 export function blankProject(name: string, now = Date.now()): Project {
   return {
     id: newProjectId(),
+    seed: newProjectId() + newProjectId(),
     name,
     created: now,
     modified: now,
     sourceDateEpoch: Math.floor(now / 1000),
     entries: [],
     initramfs: { enabled: true, compression: 'gzip' },
+    ext4: { ...DEFAULT_EXT4 },
+    fat: { ...DEFAULT_FAT },
   };
+}
+
+/** Fills in options that projects saved by an older Bootsmith do not have. */
+export function withDefaults<P extends Omit<Project, 'ext4' | 'fat' | 'seed'> & Partial<Pick<Project, 'ext4' | 'fat' | 'seed'>>>(p: P): P & Project {
+  const seed = typeof p.seed === 'string' && /^[0-9a-f]{32}$/.test(p.seed) ? p.seed : (p.id + '0'.repeat(32)).slice(0, 32).replace(/[^0-9a-f]/g, '0');
+  return { ...p, seed, ext4: { ...DEFAULT_EXT4, ...p.ext4 }, fat: { ...DEFAULT_FAT, ...p.fat } };
+}
+
+/** 16 bytes for one use ("ext4-uuid", "ext4-hash-seed", "fat-volume-id", …) of a project's seed at
+ *  an epoch: a rebuild gives the same bytes, two projects (or two epochs) differ. */
+export async function projectSeed(seed: string, epoch: number, purpose: string): Promise<Uint8Array> {
+  const data = new TextEncoder().encode(`bootsmith:${purpose}:${seed}:${epoch}`);
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', data)).subarray(0, 16);
 }
 
 /** Reads SOURCE_DATE_EPOCH's value (a decimal count of seconds); undefined when unset or empty. */

@@ -3,7 +3,7 @@
 // the app's Import and the CLI; lossless for modes, owners, devices, symlinks and mtimes.
 import { Zip, ZipDeflate, unzipSync, strToU8, strFromU8 } from 'fflate';
 import { type Entry, ENTRY_TYPES } from '../model/entry.ts';
-import { type Project, PROJECT_FORMAT, PROJECT_VERSION, newProjectId } from '../model/project.ts';
+import { type Project, PROJECT_FORMAT, PROJECT_VERSION, newProjectId, withDefaults } from '../model/project.ts';
 import { FormatError, describeProblem, throwIfAborted } from '../model/problems.ts';
 import { checkEntry, errorsOf } from '../model/validate.ts';
 import { sortEntries } from '../model/tree.ts';
@@ -35,7 +35,10 @@ interface Manifest {
   created: number;
   modified: number;
   sourceDateEpoch: number;
+  seed?: string;
   initramfs: Project['initramfs'];
+  ext4?: Project['ext4'];
+  fat?: Project['fat'];
   entries: ManifestEntry[];
 }
 
@@ -54,7 +57,10 @@ export async function writeProjectFile(project: Project, opts: ExportOptions = {
     created: project.created,
     modified: project.modified,
     sourceDateEpoch: project.sourceDateEpoch,
+    seed: project.seed,
     initramfs: project.initramfs,
+    ext4: project.ext4,
+    fat: project.fat,
     entries: [],
   };
   const files: { name: string; data: Blob }[] = [];
@@ -150,8 +156,9 @@ export function readProjectFile(bytes: Uint8Array, fileName = 'project file'): P
     entries.push(e);
   });
   const now = Date.now();
-  return {
+  return withDefaults({
     id: newProjectId(),
+    seed: m.seed,
     name: typeof m.name === 'string' && m.name.trim() ? m.name : 'Imported project',
     created: typeof m.created === 'number' ? m.created : now,
     modified: typeof m.modified === 'number' ? m.modified : now,
@@ -160,6 +167,8 @@ export function readProjectFile(bytes: Uint8Array, fileName = 'project file'): P
       enabled: m.initramfs?.enabled ?? true,
       compression: m.initramfs?.compression === 'none' ? 'none' : 'gzip',
     },
+    ext4: m.ext4,
+    fat: m.fat,
     entries: sortEntries(entries),
-  };
+  });
 }
