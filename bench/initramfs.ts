@@ -1,9 +1,13 @@
 // Benchmark: building an initramfs from a realistic tree, ours against the native tools, measured in
-// the same run (3 runs each, median, interleaved so both see the same machine state).
+// the same run (3 runs each, median, interleaved so both see the same machine state). Ours: the CLI
+// end to end (a fresh Node process, as a user runs it) and the build in this process with a pool of
+// deflate threads (os.availableParallelism(), as the CLI uses); then a profile of the stages, gzip
+// alone on 1 and 2 threads.
 //   npx tsx bench/initramfs.ts
 // The tree (>= 2000 files, >= 50 MB, ~2x gzip-compressible overall) is generated once from a seeded
 // PRNG and cached in .bench/ (git-ignored). No pass/fail: the figures are for reading.
 import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -12,7 +16,9 @@ import { readDirectory } from '../workers/cli/readdir.ts';
 import { blankProject } from '../workers/model/project.ts';
 import { buildInitramfs } from '../workers/pipeline.ts';
 import { writeCpio } from '../workers/cpio/write.ts';
-import { gzipChunks } from '../workers/compress/gzip.ts';
+import { GZIP_BLOCK, gzipChunks, setDefaultDeflatePool } from '../workers/compress/gzip.ts';
+import { createNodeDeflatePool } from '../workers/compress/node-pool.ts';
+import { Gzip } from 'fflate';
 import { sortEntries } from '../workers/model/tree.ts';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -156,15 +162,41 @@ async function inProcess(out: string): Promise<number> {
   const t = performance.now();
   const entries = await readDirectory(TREE);
   const built = await buildInitramfs({ ...blankProject('bench', 0), entries: sortEntries(entries) }, { sourceDateEpoch: 0xffffffff });
-  await writeFile(out, new Uint8Array(await built.data.arrayBuffer()));
+  const blob = built.data instanceof Blob ? built.data : built.data.toBlob();
+  await writeFile(out, new Uint8Array(await blob.arrayBuffer()));
   return performance.now() - t;
+}
+
+/** Gzips in-memory chunks; returns [ms, compressed bytes]. */
+async function gzipOnly(chunks: Uint8Array[], opts: Parameters<typeof gzipChunks>[1]): Promise<[number, number]> {
+  const t = performance.now();
+  let n = 0;
+  for await (const c of gzipChunks(chunks, opts)) n += c.length;
+  return [performance.now() - t, n];
+}
+
+/** Size of the same content as one fflate stream (the format before block splitting). */
+function singleStreamSize(chunks: Uint8Array[]): number {
+  let n = 0;
+  const gz = new Gzip({ level: 6, mem: 8, mtime: 0 }, (d) => { n += d.length; });
+  const all = new Uint8Array(chunks.reduce((k, c) => k + c.length, 0));
+  let o = 0;
+  for (const c of chunks) { all.set(c, o); o += c.length; }
+  for (let i = 0; i < all.length; i += 65_536) gz.push(all.subarray(i, i + 65_536), i + 65_536 >= all.length);
+  return n;
 }
 
 async function main() {
   await mkdir(OUT, { recursive: true });
   await makeTree();
   const info = JSON.parse(await readFile(DONE, 'utf8')) as { files: number; bytes: number };
-  console.log(`tree: ${info.files} files, ${mb(info.bytes)} (${TREE})`);
+  const threads = availableParallelism();
+  console.log(`tree: ${info.files} files, ${mb(info.bytes)} (${TREE}); ${threads} cores`);
+
+  // The in-process builds use deflate threads, as the CLI does.
+  const pool = createNodeDeflatePool(threads);
+  setDefaultDeflatePool(pool);
+  pool.warmUp();
 
   const ours = join(OUT, 'ours.cpio.gz');
   const native = join(OUT, 'native.cpio.gz');
@@ -181,13 +213,14 @@ async function main() {
     t.inproc.push(await inProcess(inproc));
   }
   const [so, sn, si] = await Promise.all([stat(ours), stat(native), stat(inproc)]).then((x) => x.map((y) => y.size));
+  const same = (await readFile(ours)).equals(await readFile(inproc));
   const mo = median(t.ours), mn = median(t.native), mi = median(t.inproc);
-  console.log(`initramfs: ours ${s(mo)}, native ${s(mn)}, ratio ${ratio(mo, mn)}, sizes ${mb(so)} vs ${mb(sn)} (${ratio(so, sn)})`);
-  console.log(`initramfs in-process (no Node/tsx start-up): ${s(mi)}, ratio ${ratio(mi, mn)} vs native; size ${mb(si)}`);
+  console.log(`initramfs: ours (CLI, end to end) ${s(mo)}, native ${s(mn)}, ratio ${ratio(mo, mn)}, sizes ${mb(so)} vs ${mb(sn)} (${ratio(so, sn)})`);
+  console.log(`initramfs in-process (no Node/tsx start-up; ${threads} deflate threads): ${s(mi)}, ratio ${ratio(mi, mn)} vs native; size ${mb(si)}; ${same ? 'same bytes as the CLI' : 'NOT the same bytes as the CLI'}`);
   console.log(`  runs (ms): ours [${t.ours.map(Math.round).join(', ')}], native [${t.native.map(Math.round).join(', ')}], in-process [${t.inproc.map(Math.round).join(', ')}]`);
   console.log(`  compression: ours ${(info.bytes / so).toFixed(2)}x, native ${(info.bytes / sn).toFixed(2)}x of ${mb(info.bytes)} content`);
 
-  // Profile: where the in-process time goes (one run each).
+  // Profile: where the in-process time goes (one run each; gzip: median of RUNS).
   const p0 = performance.now();
   const entries = sortEntries(await readDirectory(TREE));
   const p1 = performance.now();
@@ -197,19 +230,35 @@ async function main() {
   const chunks: Uint8Array[] = [];
   for await (const c of writeCpio(entries)) chunks.push(c);
   const p3 = performance.now();
-  let gzBytes = 0;
-  for await (const c of gzipChunks(chunks)) gzBytes += c.length;
-  const p4 = performance.now();
   const cpioBytes = chunks.reduce((n, c) => n + c.length, 0);
   const plain = join(OUT, 'plain.cpio');
   await writeFile(plain, chunks);
-  const nativeGzip = timed('sh', ['-c', `gzip -6 -c '${plain}' > '${plain}.gz'`]);
   const nativeCpio = timed('sh', ['-c', `cd '${TREE}' && find . | cpio -o -H newc --quiet > '${join(OUT, 'native-plain.cpio')}'`]);
-  console.log('profile (in-process, one run):');
+  const two = threads === 2 ? pool : createNodeDeflatePool(2);
+  const g = { one: [] as number[], two: [] as number[], native: [] as number[] };
+  let gzBytes = 0;
+  for (let i = 0; i < RUNS; i++) {
+    let ms: number;
+    [ms, gzBytes] = await gzipOnly(chunks, { pool: null });
+    g.one.push(ms);
+    g.two.push((await gzipOnly(chunks, { pool: two }))[0]);
+    g.native.push(timed('sh', ['-c', `gzip -6 -c '${plain}' > '${plain}.gz'`]));
+  }
+  if (two !== pool) two.close();
+  const nativeGzBytes = (await stat(plain + '.gz')).size;
+  const single = singleStreamSize(chunks);
+  const rate = (ms: number) => `${(cpioBytes / 1e6 / (ms / 1000)).toFixed(1)} MB/s`;
+  const g1 = median(g.one), g2 = median(g.two), gn = median(g.native);
+  console.log('profile (in-process, one run; gzip: median of the runs):');
   console.log(`  walk the tree (lstat, ${entries.length} entries): ${s(p1 - p0)}`);
   console.log(`  read all content (${mb(contentBytes)}):          ${s(p2 - p1)}`);
   console.log(`  cpio (newc, content read included):       ${s(p3 - p2)}  vs native find|cpio ${s(nativeCpio)}, ratio ${ratio(p3 - p2 + (p1 - p0), nativeCpio)}`);
-  console.log(`  gzip level 6 of ${mb(cpioBytes)} (fflate):     ${s(p4 - p3)} (${(cpioBytes / 1e6 / ((p4 - p3) / 1000)).toFixed(1)} MB/s) vs gzip -6 ${s(nativeGzip)} (${(cpioBytes / 1e6 / (nativeGzip / 1000)).toFixed(1)} MB/s), ratio ${ratio(p4 - p3, nativeGzip)}; ${mb(gzBytes)} vs ${mb((await stat(plain + '.gz')).size)}`);
+  console.log(`  gzip level 6 of ${mb(cpioBytes)} (fflate, ${GZIP_BLOCK >> 20} MiB blocks) vs gzip -6 ${s(gn)} (${rate(gn)}):`);
+  console.log(`    1 thread  (the calling one): ${s(g1)} (${rate(g1)}), ratio ${ratio(g1, gn)}`);
+  console.log(`    2 threads (deflate pool):    ${s(g2)} (${rate(g2)}), ratio ${ratio(g2, gn)}`);
+  console.log(`    size ${mb(gzBytes)} vs gzip -6 ${mb(nativeGzBytes)} (${ratio(gzBytes, nativeGzBytes)}); block splitting costs ${(100 * (gzBytes - single) / single).toFixed(3)}% against one fflate stream (${mb(single)})`);
+  console.log(`    runs (ms): 1 thread [${g.one.map(Math.round).join(', ')}], 2 threads [${g.two.map(Math.round).join(', ')}], gzip -6 [${g.native.map(Math.round).join(', ')}]`);
+  pool.close();
   await rm(plain, { force: true });
   await rm(plain + '.gz', { force: true });
   await rm(join(OUT, 'native-plain.cpio'), { force: true });

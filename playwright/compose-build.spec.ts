@@ -136,3 +136,29 @@ test('bad edits are refused with a reason and change nothing', async ({ page }) 
   await page.reload();
   await expect(page.getByTestId('totals')).toContainText('0 files, 1 folder, 1 other');
 });
+
+test('add a folder with its subfolders through the folder picker', async ({ page }) => {
+  const dir = tempDir();
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  mkdirSync(join(dir, 'overlay/etc/init.d'), { recursive: true });
+  mkdirSync(join(dir, 'overlay/usr/share/app'), { recursive: true });
+  writeFileSync(join(dir, 'overlay/etc/hostname'), 'puzzlebox\n');
+  writeFileSync(join(dir, 'overlay/etc/init.d/rcS'), '#!/bin/sh\nmount -a\n');
+  writeFileSync(join(dir, 'overlay/usr/share/app/data.json'), '{"level": 3}\n');
+
+  await freshProject(page, 'Overlay');
+  await page.getByTestId('add-folder').setInputFiles(join(dir, 'overlay'));
+  await expect(page.getByTestId('totals')).toContainText('3 files, 6 folders');
+  await page.locator('.row[data-path="/overlay"] .twisty').click();
+  await page.locator('.row[data-path="/overlay/etc"] .twisty').click();
+  await page.locator('.row[data-path="/overlay/etc/init.d"] .twisty').click();
+  await expect(page.locator('.row[data-path="/overlay/etc/init.d/rcS"] .mode')).toHaveText('-rwxr-xr-x');
+  await shot(page, '05-folder-added');
+
+  // Move the folder's contents into place by editing a path: /overlay/etc → /etc.
+  await page.locator('.row[data-path="/overlay/etc"]').click();
+  await page.getByLabel('Path (edit to move)').fill('/etc');
+  await page.getByLabel('Path (edit to move)').press('Enter');
+  await expect(page.locator('.row[data-path="/etc"]')).toBeVisible();
+  await expect(page.locator('.row[data-path="/etc/init.d/rcS"]')).toBeVisible();
+});

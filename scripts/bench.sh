@@ -5,3 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
 npx tsx bench/initramfs.ts
+npx tsx bench/images.ts

@@ -6,6 +6,11 @@ import { buildProject } from './pipeline.ts';
 import { writeProjectFile } from './projectfile/projectfile.ts';
 import { importBytes } from './import/import.ts';
 import { baseName } from './model/path.ts';
+import { setDefaultDeflatePool } from './compress/gzip.ts';
+import { createWebDeflatePool } from './compress/web-pool.ts';
+
+// Nested workers compress gzip blocks in parallel where the browser offers them.
+if (typeof Worker !== 'undefined') setDefaultDeflatePool(createWebDeflatePool());
 
 const running = new Map<number, AbortController>();
 const post = (m: Response) => (self as unknown as DedicatedWorkerGlobalScope).postMessage(m);

@@ -1,7 +1,7 @@
 // The file-tree editor's state: which entry is selected, which folders are open, and every edit
 // of the open project's root filesystem (each goes through projects.edit, so it is saved at once).
 import { type Entry, type EntryType } from '../../workers/model/entry.ts';
-import { isWithin, joinPath, parentOf } from '../../workers/model/path.ts';
+import { isWithin, joinPath, normalizePath, parentOf } from '../../workers/model/path.ts';
 import { checkName } from '../../workers/model/validate.ts';
 import { addEntries, moveEntry, newEntry, removeEntry, renameEntry, updateEntry } from '../../workers/model/tree.ts';
 import { projects } from '../projects/projects.svelte.ts';
@@ -77,15 +77,19 @@ class FilesState {
   }
 
   async rename(path: string, name: string): Promise<boolean> {
-    const ok = await projects.edit((entries) => renameEntry(entries, path, name));
-    if (ok) this.select(joinPath(parentOf(path) || '/', name));
-    return ok;
+    return this.move(path, joinPath(parentOf(path) || '/', name), (entries) => renameEntry(entries, path, name));
   }
 
-  async move(path: string, newPath: string): Promise<boolean> {
-    const ok = await projects.edit((entries) => moveEntry(entries, path, newPath));
-    if (ok) this.select(newPath.startsWith('/') ? newPath : '/' + newPath);
-    return ok;
+  async move(path: string, newPath: string, change = (entries: Entry[]) => moveEntry(entries, path, newPath)): Promise<boolean> {
+    const ok = await projects.edit(change);
+    if (!ok) return false;
+    const dest = normalizePath(newPath);
+    // Folders that were open stay open under their new path.
+    for (const key of Object.keys(this.open)) {
+      if (isWithin(key, path) && this.open[key]) this.open[dest + key.slice(path.length)] = true;
+    }
+    this.select(dest);
+    return true;
   }
 
   async remove(path: string): Promise<boolean> {

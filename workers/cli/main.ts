@@ -16,6 +16,8 @@ import { importBytes } from '../import/import.ts';
 import { looksLikeProjectFile, writeProjectFile } from '../projectfile/projectfile.ts';
 import { type BuildOutput, buildInitramfs, buildProject } from '../pipeline.ts';
 import { intOption, parseArgs, stringOption } from './args.ts';
+import { setDefaultDeflatePool } from '../compress/gzip.ts';
+import { createNodeDeflatePool } from '../compress/node-pool.ts';
 import { readDirectory, readDiskEntry } from './readdir.ts';
 
 const USAGE = `bootsmith — compose bootable Linux images
@@ -174,7 +176,7 @@ async function cmdImage(kind: 'ext4' | 'fat', argv: string[]) {
   if (p.positionals.length !== 1) throw new BootsmithError(`${kind} takes one <input> (see bootsmith ${kind} --help)`);
   const file = requireOutput(p, 'file');
   const { entries, project } = await readInput(p.positionals[0]);
-  const base = withDefaults(project ?? blankProject('cli', 0));
+  const base = withDefaults(project ?? { ...blankProject('cli', 0), seed: ONE_SHOT_SEED });
   const epoch = envEpoch() ?? (project ? project.sourceDateEpoch : latestMtime(entries));
   const label = stringOption(p, '--label');
   const fatType = stringOption(p, '--fat');
@@ -209,11 +211,13 @@ async function cmdInitramfs(argv: string[]) {
   if (p.positionals.length !== 1) throw new BootsmithError('initramfs takes one <input> (see bootsmith initramfs --help)');
   const file = requireOutput(p, 'file');
   const { entries, project } = await readInput(p.positionals[0]);
-  const base = project ?? blankProject('cli', 0);
+  const gzip = !p.options.has('--no-gzip');
+  if (gzip) deflatePool.warmUp();
+  const base = project ?? { ...blankProject('cli', 0), seed: ONE_SHOT_SEED };
   const epoch = envEpoch() ?? (project ? project.sourceDateEpoch : latestMtime(entries));
   warn(entries);
   const built = await buildInitramfs(
-    { ...base, entries: sortEntries([...entries]), initramfs: { enabled: true, compression: p.options.has('--no-gzip') ? 'none' : 'gzip' } },
+    { ...base, entries: sortEntries([...entries]), initramfs: { enabled: true, compression: gzip ? 'gzip' : 'none' } },
     { sourceDateEpoch: epoch },
   );
   await writeOutput(built, file);
@@ -268,6 +272,7 @@ async function cmdBuild(argv: string[]) {
   if (p.positionals.length !== 1) throw new BootsmithError('build takes one <project-file> (see bootsmith build --help)');
   const dir = requireOutput(p, 'dir');
   const project = await readProject(p.positionals[0]);
+  if (project.initramfs.enabled && project.initramfs.compression === 'gzip') deflatePool.warmUp();
   warn(project.entries);
   useToolsFromDisk();
   const outputs = await buildProject(project, { sourceDateEpoch: envEpoch() });
@@ -277,6 +282,14 @@ async function cmdBuild(argv: string[]) {
     report(o, join(dir, o.name));
   }
 }
+
+// gzip runs block-parallel on every core; the threads only keep the process alive while busy.
+const deflatePool = createNodeDeflatePool();
+setDefaultDeflatePool(deflatePool);
+
+/** A one-shot image from a directory, archive or list has no project to carry a seed: a fixed one
+ *  keeps two runs on the same input byte-identical (a project file brings its own). */
+const ONE_SHOT_SEED = '0'.repeat(32);
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   initramfs: cmdInitramfs,

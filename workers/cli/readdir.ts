@@ -27,8 +27,12 @@ function typeOf(st: import('node:fs').BigIntStats): EntryType | undefined {
   return undefined;
 }
 
+/** Hard links on disk: one Blob per inode, so the engine sees names that share one Blob object
+ *  (what the tar and cpio readers give hard links) and the ext4 image links them. */
+export type InodeBlobs = Map<string, Blob>;
+
 /** One file or symlink or device on disk as an entry at `dest`. */
-export async function readDiskEntry(src: string, dest: string): Promise<Entry> {
+export async function readDiskEntry(src: string, dest: string, inodes?: InodeBlobs): Promise<Entry> {
   const st = await lstat(src, { bigint: true });
   const type = typeOf(st);
   if (!type) throw new BootsmithError(`${src}: unsupported file type`);
@@ -40,7 +44,12 @@ export async function readDiskEntry(src: string, dest: string): Promise<Entry> {
     gid: Number(st.gid),
     mtime: Number(st.mtimeMs / 1000n),
   };
-  if (type === 'file') e.data = await openAsBlob(src);
+  if (type === 'file') {
+    const key = `${st.dev}:${st.ino}`;
+    const seen = st.nlink > 1n ? inodes?.get(key) : undefined;
+    e.data = seen ?? await openAsBlob(src);
+    if (st.nlink > 1n && !seen) inodes?.set(key, e.data);
+  }
   else if (type === 'symlink') e.target = await readlink(src);
   else if (type === 'char' || type === 'block') Object.assign(e, splitDev(st.rdev));
   return e;
@@ -49,6 +58,7 @@ export async function readDiskEntry(src: string, dest: string): Promise<Entry> {
 /** Every entry below `dir` (not `dir` itself), placed under `dest` ("" for the root). */
 export async function readDirectory(dir: string, dest = ''): Promise<Entry[]> {
   const out: Entry[] = [];
+  const inodes: InodeBlobs = new Map();
   async function walk(abs: string, rel: string): Promise<void> {
     let handle;
     try {
@@ -69,7 +79,7 @@ export async function readDirectory(dir: string, dest = ''): Promise<Entry[]> {
     names.sort();
     for (const name of names) {
       const child = join(abs, name);
-      const e = await readDiskEntry(child, `${rel}/${name}`);
+      const e = await readDiskEntry(child, `${rel}/${name}`, inodes);
       out.push(e);
       if (e.type === 'dir') await walk(child, e.path);
     }

@@ -26,7 +26,9 @@ function sample() {
     { path: '/sock', type: 'socket', mode: 0o755, uid: 0, gid: 0, mtime: 6 },
     { path: '/ünï côdé', type: 'file', mode: 0o600, uid: 0, gid: 0, mtime: 8, data: new Blob(['text\n']) },
   ];
-  return { ...p, entries, initramfs: { enabled: true, compression: 'none' as const } };
+  // A fixed seed: blankProject draws a random one, and it is part of the file.
+  return { ...p, seed: '0123456789abcdef0123456789abcdef', entries, initramfs: { enabled: true, compression: 'none' as const },
+    ext4: { ...p.ext4, enabled: true, journal: false, label: 'root' }, fat: { ...p.fat, enabled: true, fatType: 32 as const } };
 }
 
 async function plain(e: Entry) {
@@ -39,7 +41,8 @@ describe('project file', () => {
     const p = sample();
     const back = readProjectFile(join(await writeProjectFile(p)));
     expect(back.id).not.toBe(p.id);
-    expect([back.name, back.created, back.modified, back.sourceDateEpoch, back.initramfs]).toEqual([p.name, p.created, p.modified, p.sourceDateEpoch, p.initramfs]);
+    expect([back.name, back.created, back.modified, back.sourceDateEpoch, back.initramfs, back.seed, back.ext4, back.fat])
+      .toEqual([p.name, p.created, p.modified, p.sourceDateEpoch, p.initramfs, p.seed, p.ext4, p.fat]);
     expect(await Promise.all(back.entries.map(plain))).toEqual(await Promise.all(p.entries.map(plain)));
   });
 
