@@ -45,8 +45,8 @@ test('build an ext4 root and a FAT image; both check clean in the app and native
   await page.getByRole('button', { name: 'Build', exact: true }).click();
   const results = page.getByRole('list', { name: 'Build outputs' });
   await expect(results).toContainText('rootfs.ext4', { timeout: 60_000 });
-  await expect(page.getByTestId('check-rootfs.ext4')).toContainText('e2fsck: clean');
-  await expect(page.getByTestId('check-boot.vfat')).toContainText('fsck.fat: clean');
+  await expect(page.getByTestId('check-rootfs.ext4')).toContainText('e2fsck -fn: clean');
+  await expect(page.getByTestId('check-boot.vfat')).toContainText('fsck.fat -n: clean');
   await expect(results).toContainText('left out 1');
   await shot(page, '31-images-built');
 

@@ -412,5 +412,5 @@ export async function checkFat(image: ChunkedFile): Promise<ImageCheck> {
   const output = (r.stdout + (r.stderr ? (r.stdout.endsWith('\n') || !r.stdout ? '' : '\n') + r.stderr : '')).trimEnd();
   const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
   const summary = (lines[lines.length - 1] ?? `fsck.fat exited with ${r.exitCode}`).replace(IMAGE, 'boot.vfat');
-  return { tool: 'fsck.fat', clean: r.exitCode === 0, summary, output };
+  return { tool: 'fsck.fat -n', clean: r.exitCode === 0, summary, output };
 }
