@@ -20,11 +20,14 @@ fi
 # The file-system tools the engine runs as WebAssembly, built from Debian's source packages.
 bash wasm-tools/build.sh
 
+# Board kits (Pi firmware, kernels, DTBs, modules, busybox) from Debian packages, into public/kits.
+bash kits/build.sh
+
 [ "$what" = app ] && exit 0
 
 # Debian packages used by the tests: the browser, the emulator and the independent checkers.
 ensure_arch i386
-ensure_packages chromium qemu-system-x86 cpio e2fsprogs dosfstools mtools fonts-dejavu-core
+ensure_packages chromium qemu-system-x86 qemu-system-arm cpio e2fsprogs dosfstools mtools fdisk zip unzip fonts-dejavu-core
 
 # Boot assets for the test tier: Debian's i386 kernel and static busybox, fetched by name.
 bash kits/fetch-x86-debian.sh
