@@ -15,10 +15,19 @@ export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'bootsmith-pw-'));
 }
 
+/** Creates a blank project through the New project dialog (named "Untitled project…"). */
+export async function newBlank(page: Page) {
+  await page.getByRole('button', { name: /New project|\+ New/ }).first().click();
+  const dialog = page.getByRole('dialog', { name: 'New project' });
+  await expect(dialog.getByRole('radio', { name: /Blank/ })).toBeChecked();
+  await dialog.getByRole('button', { name: 'Create' }).click();
+  await expect(dialog).toBeHidden();
+}
+
 /** Opens the app on a clean slate and creates a project. */
 export async function freshProject(page: Page, name = 'Puzzle box') {
   await page.goto('/');
-  await page.getByRole('button', { name: /New project|\+ New/ }).first().click();
+  await newBlank(page);
   const title = page.getByRole('textbox', { name: 'Project name' });
   await expect(title).toHaveValue(/Untitled project/);
   await title.fill(name);

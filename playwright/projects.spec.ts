@@ -4,15 +4,15 @@ import { test, expect } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dropFiles, freshProject, shot, tempDir } from './helpers.ts';
+import { dropFiles, freshProject, newBlank, shot, tempDir } from './helpers.ts';
 
 const REPO = join(import.meta.dirname, '..');
 
 test('create, rename, duplicate and delete projects', async ({ page }) => {
   page.on('dialog', (d) => d.accept());
   await freshProject(page, 'Kiosk');
-  await page.getByRole('button', { name: '+ New' }).click();
-  await page.getByRole('button', { name: '+ New' }).click();
+  await newBlank(page);
+  await newBlank(page);
   const items = page.locator('.side li');
   await expect(items).toHaveCount(3);
 

@@ -6,3 +6,4 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
 npx tsx bench/initramfs.ts
 npx tsx bench/images.ts
+npx tsx bench/zip.ts

@@ -4,6 +4,9 @@ import type { Entry } from './model/entry.ts';
 import type { Project } from './model/project.ts';
 import type { Problem } from './model/problems.ts';
 import type { BuildOutput, BuildProgress } from './pipeline.ts';
+import type { Kit, KitSummary } from './kits/kit.ts';
+import type { AfterExit } from './kits/init.ts';
+import type { BoardSettingsForm } from './kits/project.ts';
 
 /** An output as the page gets it: always a Blob (disk images are sparse inside the worker). */
 export type PageOutput = Omit<BuildOutput, 'data'> & { data: Blob };
@@ -19,6 +22,20 @@ export interface EngineCalls {
     args: { file: Blob; name: string; files?: { path: string; data: Blob }[] };
     result: { format: string; project?: Project; entries?: Entry[] };
   };
+  /** The board kits the app was set up with. */
+  listKits: { args: Record<string, never>; result: KitSummary[] };
+  /** One kit's kit.json. */
+  kit: { args: { id: string }; result: Kit };
+  /** A new project from a board kit (fetches the kit's files; the service worker keeps them). */
+  newBoardProject: { args: { kit: string; name: string; start?: string; after?: AfterExit; moduleGroups?: string[] }; result: Project };
+  /** The settings /init reads, from a board project's files. */
+  boardSettings: { args: { project: Project }; result: BoardSettingsForm };
+  /** Chooses kernel module groups: module files and modules.dep in, /etc/bootsmith/modules written. */
+  setModuleGroups: { args: { project: Project; groups: string[] }; result: Project };
+  /** The files of a zip (the boot folder), for writing them into a folder the user picked. */
+  unzipFiles: { args: { zip: Blob }; result: { path: string; data: Blob }[] };
+  /** The ext4 root on or off for a board project (cmdline.txt root= and the SD card modules follow). */
+  setExt4Root: { args: { project: Project; enabled: boolean }; result: Project };
 }
 
 export type CallName = keyof EngineCalls;

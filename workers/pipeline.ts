@@ -13,6 +13,15 @@ import { buildFat, checkFat, planFat } from './fat/fat.ts';
 import type { ChunkedFile } from './wasi/store.ts';
 import { sha256Sparse } from './hash/sha256.ts';
 import { formatSize } from './model/size.ts';
+import { boardById } from './kits/boards.ts';
+import { BOOT_INITRAMFS } from './kits/project.ts';
+import { checkBootFolder } from './pi/check.ts';
+import { checkBinaries } from './elf/elf.ts';
+import { zipEntries } from './zip/zip.ts';
+import { buildSdCard } from './mbr/sdcard.ts';
+import type { Problem } from './model/problems.ts';
+import { describeProblem } from './model/problems.ts';
+import { projectSeed } from './model/project.ts';
 
 export interface BuildProgress {
   /** What is being made, e.g. "initramfs.cpio.gz". */
@@ -93,7 +102,7 @@ export async function buildInitramfs(project: Project, opts: BuildOptions = {}):
 }
 
 async function initramfsOutput(project: Project, entries: Entry[], stage: Stage): Promise<BuildOutput> {
-  const name = INITRAMFS_NAME[project.initramfs.compression];
+  const name = project.board ? BOOT_INITRAMFS : INITRAMFS_NAME[project.initramfs.compression];
   const total = cpioSize(entries);
   const report = (done: number) => stage.onProgress?.({ stage: name, done, total });
   report(0);
@@ -105,7 +114,7 @@ async function initramfsOutput(project: Project, entries: Entry[], stage: Stage)
       yield c;
     }
   }
-  const stream = project.initramfs.compression === 'gzip' ? gzipChunks(counted()) : counted();
+  const stream = project.initramfs.compression === 'gzip' || project.board ? gzipChunks(counted()) : counted();
   const data = await collect(stream);
   throwIfAborted(stage.signal);
   return { name, data, size: data.size, sha256: await sha256Hex(data), notes: [] };
@@ -126,14 +135,14 @@ export async function buildExt4Output(project: Project, entries: Entry[], stage:
 }
 
 /** The FAT image (names and content only), checked with fsck.fat -n afterwards. */
-export async function buildFatOutput(project: Project, entries: Entry[], stage: Stage): Promise<BuildOutput> {
+export async function buildFatOutput(project: Project, entries: Entry[], stage: Stage): Promise<BuildOutput & { fatType: 12 | 16 | 32 }> {
   const report = (done: number, total: number) => stage.onProgress?.({ stage: FAT_NAME, done, total });
   const { image, plan, skipped } = await buildFat(entries, { ...project.fat, epoch: stage.epoch, seed: project.seed, signal: stage.signal, onProgress: report });
   throwIfAborted(stage.signal);
   const check = await checkFat(image);
   const notes = [`FAT${plan.fatType}, ${formatSize(plan.contentBytes)} of content in ${formatSize(plan.sizeBytes)}`];
   if (skipped.length) notes.push(`FAT cannot hold symlinks, devices, FIFOs or sockets: left out ${skipped.length} (e.g. ${skipped[0]})`);
-  return { name: FAT_NAME, data: image, size: image.size, sha256: sha256Sparse(image), check, notes };
+  return { name: FAT_NAME, data: image, size: image.size, sha256: sha256Sparse(image), check, notes, fatType: plan.fatType };
 }
 
 /** Sizes every enabled image up front, so a tree that does not fit fails before any work. */
@@ -144,6 +153,7 @@ export function planOutputs(project: Project, entries: readonly Entry[]): void {
 
 /** Every output the project asks for. */
 export async function buildProject(project: Project, opts: BuildOptions = {}): Promise<BuildOutput[]> {
+  if (project.board) return buildBoardProject(project, opts);
   if (!project.initramfs.enabled && !project.ext4.enabled && !project.fat.enabled) {
     throw new BootsmithError('The project asks for no outputs. Turn on at least one output (initramfs, ext4 root or FAT image).');
   }
@@ -156,5 +166,92 @@ export async function buildProject(project: Project, opts: BuildOptions = {}): P
   if (project.initramfs.enabled) outputs.push(await initramfsOutput(project, entries, stage));
   if (project.ext4.enabled) outputs.push(await buildExt4Output(project, entries, stage));
   if (project.fat.enabled) outputs.push(await buildFatOutput(project, entries, stage));
+  return outputs;
+}
+
+// ---- board projects ---------------------------------------------------------------------------
+
+export const ZIP_NAME = 'boot.zip';
+export const SDCARD_NAME = 'sdcard.img';
+
+/** With an ext4 root, the initramfs only has to reach it: /init, busybox, the settings and the
+ *  modules. The rest of the tree lives on the ext4 partition. */
+const EARLY = new Set(['/init', '/bin', '/bin/busybox', '/bin/sh', '/dev', '/dev/console', '/etc', '/etc/bootsmith', '/lib', '/lib/modules',
+  '/proc', '/sys', '/run', '/tmp', '/sbin', '/usr', '/usr/bin', '/usr/sbin', '/mnt', '/root']);
+export function earlyEntries(entries: readonly Entry[]): Entry[] {
+  return entries.filter((e) => EARLY.has(e.path) || e.path.startsWith('/etc/bootsmith/') || e.path.startsWith('/lib/modules/'));
+}
+
+/** Errors in the boot folder or the user's programs stop the build before any work; warnings
+ *  come back to be shown with the outputs. */
+export async function checkBoardProject(project: Project, root: readonly Entry[], boot: readonly Entry[]): Promise<Problem[]> {
+  const board = boardById(project.board!.kit);
+  if (!board) throw new BootsmithError(`This project is for the board kit "${project.board!.kit}", which this Bootsmith does not know. Update Bootsmith.`);
+  const files = new Map<string, number>();
+  for (const e of boot) if (e.type === 'file') files.set(e.path.slice(1), e.data?.size ?? 0);
+  const textOf = async (name: string) => {
+    const e = boot.find((x) => x.type === 'file' && x.path.toLowerCase() === '/' + name);
+    return e?.data ? e.data.text() : undefined;
+  };
+  const problems = [
+    ...checkBootFolder({ board, files, configTxt: await textOf('config.txt'), cmdlineTxt: await textOf('cmdline.txt'), initramfsName: BOOT_INITRAMFS }),
+    ...await checkBinaries(root as Entry[], board.arch, board.name),
+  ];
+  const errors = problems.filter((p) => p.severity === 'error');
+  if (errors.length) {
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more problem${errors.length > 2 ? 's' : ''})` : '';
+    throw new BootsmithError(`Cannot build: ${describeProblem(errors[0])}${more}`, errors);
+  }
+  return problems;
+}
+
+async function diskSignature(project: Project, epoch: number): Promise<number> {
+  const b = await projectSeed(project.seed, epoch, 'mbr-disk-signature');
+  return ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0;
+}
+
+/** A board project: the initramfs goes into the boot folder, which becomes boot.zip and boot.vfat;
+ *  boot.vfat and the optional rootfs.ext4 become sdcard.img. */
+export async function buildBoardProject(project: Project, opts: BuildOptions = {}): Promise<BuildOutput[]> {
+  const epoch = opts.sourceDateEpoch ?? project.sourceDateEpoch;
+  const root = imageEntries(project.entries, epoch);
+  assertBuildable(root);
+  const bootTree = imageEntries(project.boot, epoch);
+  assertBuildable(bootTree);
+  const warnings = await checkBoardProject(project, root, bootTree);
+  if (project.ext4.enabled) planExt4(root, project.ext4);
+  const stage = { epoch, signal: opts.signal, onProgress: opts.onProgress };
+
+  const initramfs = await initramfsOutput(project, project.ext4.enabled ? earlyEntries(root) : root, stage);
+  if (warnings.length) initramfs.notes.push(...warnings.map((w) => `warning: ${describeProblem(w)}`));
+  const boot = sortEntries([
+    ...bootTree.filter((e) => e.path.toLowerCase() !== '/' + BOOT_INITRAMFS),
+    { path: '/' + BOOT_INITRAMFS, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: epoch, data: initramfs.data as Blob },
+  ]);
+
+  const outputs: BuildOutput[] = [];
+  if (project.zip.enabled) {
+    const total = boot.reduce((n, e) => n + (e.data?.size ?? 0), 0);
+    const { blob, skipped } = await zipEntries(boot, { mtime: epoch, signal: opts.signal, onProgress: (done) => opts.onProgress?.({ stage: ZIP_NAME, done, total }) });
+    throwIfAborted(opts.signal);
+    const notes = [`the boot folder: ${boot.filter((e) => e.type === 'file').length} files; unzip onto a FAT-formatted SD card`];
+    if (skipped.length) notes.push(`a FAT boot folder cannot hold symlinks or devices: left out ${skipped.length} (e.g. ${skipped[0]})`);
+    outputs.push({ name: ZIP_NAME, data: blob, size: blob.size, sha256: await sha256Hex(blob), notes });
+  }
+  const fat = project.fat.enabled || project.sdcard.enabled ? await buildFatOutput(project, boot, stage) : undefined;
+  if (fat && project.fat.enabled) outputs.push(fat);
+  const ext4 = project.ext4.enabled ? await buildExt4Output(project, root, stage) : undefined;
+  if (fat && project.sdcard.enabled) {
+    const image = await buildSdCard({
+      boot: fat.data, root: ext4?.data, bootType: fat.fatType === 32 ? 0x0c : 0x0e,
+      diskSignature: await diskSignature(project, epoch), signal: opts.signal,
+      onProgress: (done: number, total: number) => opts.onProgress?.({ stage: SDCARD_NAME, done, total }),
+    });
+    throwIfAborted(opts.signal);
+    const notes = [`MBR: boot partition FAT${fat.fatType}${ext4 ? ', root partition ext4' : ''}; ${formatSize(image.size)} (a power of two, as QEMU wants)`];
+    outputs.push({ name: SDCARD_NAME, data: image, size: image.size, sha256: sha256Sparse(image), notes });
+  }
+  if (project.initramfs.enabled) outputs.push(initramfs);
+  if (ext4) outputs.push(ext4);
   return outputs;
 }

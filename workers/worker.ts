@@ -8,6 +8,9 @@ import { importBytes } from './import/import.ts';
 import { baseName } from './model/path.ts';
 import { setDefaultDeflatePool } from './compress/gzip.ts';
 import { createWebDeflatePool } from './compress/web-pool.ts';
+import { kitSource } from './kits/kit.ts';
+import { unzipSync } from 'fflate';
+import { newBoardProject, readBoardSettings, setExt4Root, setModuleGroups } from './kits/project.ts';
 
 // Nested workers compress gzip blocks in parallel where the browser offers them.
 if (typeof Worker !== 'undefined') setDefaultDeflatePool(createWebDeflatePool());
@@ -28,6 +31,16 @@ const handlers: { [K in keyof EngineCalls]: Handler<K> } = {
   async exportProject({ project }, { signal, progress }) {
     const chunks = await writeProjectFile(project, { signal, onProgress: (d, t) => progress('export', d, t) });
     return new Blob(chunks as Uint8Array<ArrayBuffer>[], { type: 'application/zip' });
+  },
+  listKits: () => kitSource().list(),
+  kit: ({ id }) => kitSource().kit(id),
+  newBoardProject: (args, { progress }) => newBoardProject({ ...args, onProgress: (d, t) => progress('kit', d, t) }),
+  boardSettings: ({ project }) => readBoardSettings(project),
+  setModuleGroups: ({ project, groups }) => setModuleGroups(project, groups),
+  setExt4Root: ({ project, enabled }) => setExt4Root(project, enabled),
+  async unzipFiles({ zip }) {
+    const all = unzipSync(new Uint8Array(await zip.arrayBuffer()));
+    return Object.entries(all).filter(([name]) => !name.endsWith('/')).map(([path, data]) => ({ path, data: new Blob([data as Uint8Array<ArrayBuffer>]) }));
   },
   async importFile({ file, name, files = [] }) {
     const bytes = new Uint8Array(await file.arrayBuffer());

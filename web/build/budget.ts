@@ -23,8 +23,15 @@ function budgetOf(plan: () => { contentBytes: number; sizeBytes: number }, fallb
 export function budgets(project: Project): { ext4?: Budget; fat?: Budget } {
   const entries = imageEntries(project.entries, project.sourceDateEpoch);
   const bytes = entries.reduce((n, e) => n + (e.data?.size ?? 0), 0);
+  // A board's FAT holds the boot folder plus the initramfs, whose size is known only after the
+  // build: count the root tree uncompressed, an upper bound.
+  const fatEntries = project.board
+    ? [...imageEntries(project.boot, project.sourceDateEpoch), { path: '/initramfs.cpio.gz', type: 'file' as const, mode: 0o644, uid: 0, gid: 0, mtime: 0, data: { size: bytes } as Blob }]
+    : entries;
+  const fatBytes = fatEntries.reduce((n, e) => n + (e.data?.size ?? 0), 0);
+  const fatWanted = project.fat.enabled || (!!project.board && project.sdcard.enabled);
   return {
     ext4: project.ext4.enabled ? budgetOf(() => planExt4(entries, project.ext4), bytes) : undefined,
-    fat: project.fat.enabled ? budgetOf(() => planFat(entries, project.fat), bytes) : undefined,
+    fat: fatWanted ? budgetOf(() => planFat(fatEntries, project.fat), fatBytes) : undefined,
   };
 }

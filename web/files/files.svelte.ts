@@ -4,7 +4,7 @@ import { type Entry, type EntryType } from '../../workers/model/entry.ts';
 import { isWithin, joinPath, normalizePath, parentOf } from '../../workers/model/path.ts';
 import { checkName } from '../../workers/model/validate.ts';
 import { addEntries, moveEntry, newEntry, removeEntry, renameEntry, updateEntry } from '../../workers/model/tree.ts';
-import { projects } from '../projects/projects.svelte.ts';
+import { type Tree, projects } from '../projects/projects.svelte.ts';
 import { notices } from '../app/notices.svelte.ts';
 import type { Picked } from '../lib/dropped.ts';
 
@@ -21,11 +21,29 @@ export async function modeForContent(data: Blob, name: string): Promise<number> 
 class FilesState {
   selected = $state<string | null>(null);
   open = $state<Record<string, boolean>>({});
+  /** Which tree the editor shows: the root filesystem or the boot partition. */
+  tree = $state<Tree>('entries');
+
+  /** The tree edits go to: projects without a board have only the root filesystem. */
+  get activeTree(): Tree {
+    return projects.current?.board ? this.tree : 'entries';
+  }
+
+  /** The entries of the tree being edited. */
+  get entries(): Entry[] {
+    return projects.current?.[this.activeTree] ?? [];
+  }
+
+  show(tree: Tree) {
+    if (tree === this.tree) return;
+    this.tree = tree;
+    this.selected = null;
+  }
 
   /** The folder that new entries go into: the selected folder, the selected entry's folder, or the root. */
   get targetDir(): string {
     const sel = this.selected;
-    const e = sel ? projects.current?.entries.find((x) => x.path === sel) : undefined;
+    const e = sel ? this.entries.find((x) => x.path === sel) : undefined;
     if (!e) return '';
     return e.type === 'dir' ? e.path : parentOf(e.path);
   }
@@ -53,9 +71,9 @@ class FilesState {
       });
     }
     if (!added.length) return false;
-    const existing = new Set(projects.current?.entries.map((e) => e.path));
+    const existing = new Set(this.entries.map((e) => e.path));
     const replaced = added.filter((e) => existing.has(e.path) && e.type !== 'dir').length;
-    const ok = await projects.edit((entries) => addEntries(entries, added.filter((e) => !(e.type === 'dir' && existing.has(e.path))), { replace: true }));
+    const ok = await projects.edit((entries) => addEntries(entries, added.filter((e) => !(e.type === 'dir' && existing.has(e.path))), { replace: true }), this.activeTree);
     if (ok) {
       const first = added.find((e) => !picked.dirs.some((d) => e.path.startsWith(`${dir}/${d}/`))) ?? added[0];
       this.select(first.path);
@@ -71,7 +89,7 @@ class FilesState {
     if (why) { notices.push('error', `Cannot create "${name}": ${why}.`); return false; }
     const path = joinPath(dir || '/', name);
     const e = newEntry(type, path, nowSeconds(), type === 'file' ? { data: new Blob([]), ...extra } : extra);
-    const ok = await projects.edit((entries) => addEntries(entries, [e]));
+    const ok = await projects.edit((entries) => addEntries(entries, [e]), this.activeTree);
     if (ok) this.select(e.path);
     return ok;
   }
@@ -81,7 +99,7 @@ class FilesState {
   }
 
   async move(path: string, newPath: string, change = (entries: Entry[]) => moveEntry(entries, path, newPath)): Promise<boolean> {
-    const ok = await projects.edit(change);
+    const ok = await projects.edit(change, this.activeTree);
     if (!ok) return false;
     const dest = normalizePath(newPath);
     // Folders that were open stay open under their new path.
@@ -93,13 +111,13 @@ class FilesState {
   }
 
   async remove(path: string): Promise<boolean> {
-    const ok = await projects.edit((entries) => removeEntry(entries, path));
+    const ok = await projects.edit((entries) => removeEntry(entries, path), this.activeTree);
     if (ok && this.selected && isWithin(this.selected, path)) this.selected = parentOf(path) || null;
     return ok;
   }
 
   async update(path: string, patch: Partial<Omit<Entry, 'path' | 'type'>>): Promise<boolean> {
-    return projects.edit((entries) => updateEntry(entries, path, patch));
+    return projects.edit((entries) => updateEntry(entries, path, patch), this.activeTree);
   }
 
   async setText(path: string, text: string): Promise<boolean> {

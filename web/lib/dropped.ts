@@ -62,3 +62,15 @@ export function readPicked(list: FileList): Picked {
   }
   return { files, dirs: [...dirs] };
 }
+
+/** A single dropped or picked folder's contents, without the folder itself: "bootfs/config.txt"
+ *  becomes "config.txt" (importing a Pi boot folder into the boot partition's root). */
+export function contentsOf(picked: Picked): Picked {
+  const tops = new Set([...picked.files.map((f) => f.path.split('/')[0]), ...picked.dirs.map((d) => d.split('/')[0])]);
+  if (tops.size !== 1 || !picked.dirs.includes([...tops][0])) return picked;
+  const top = [...tops][0] + '/';
+  return {
+    files: picked.files.map((f) => ({ ...f, path: f.path.slice(top.length) })),
+    dirs: picked.dirs.filter((d) => d.startsWith(top)).map((d) => d.slice(top.length)),
+  };
+}

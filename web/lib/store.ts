@@ -17,7 +17,7 @@ export interface ProjectMeta {
 }
 
 type StoredEntry = Omit<Entry, 'data'> & { blob?: string };
-type StoredProject = Omit<Project, 'entries'> & { entries: StoredEntry[] };
+type StoredProject = Omit<Project, 'entries' | 'boot'> & { entries: StoredEntry[]; boot?: StoredEntry[] };
 
 const db: UseStore = createStore('bootsmith', 'kv');
 /** Blobs known to be stored already, and under which id. */
@@ -71,7 +71,7 @@ function metaOf(p: Project): ProjectMeta {
  *  record: if content cannot be stored, the old record stays. */
 export async function saveProject(project: Project): Promise<void> {
   const fresh: [string, Blob][] = [];
-  const entries: StoredEntry[] = project.entries.map((e) => {
+  const store = (e: Entry): StoredEntry => {
     if (e.type !== 'file') return e;
     const { data, ...rest } = e;
     const blob = data ?? EMPTY;
@@ -79,10 +79,11 @@ export async function saveProject(project: Project): Promise<void> {
     if (!id) {
       id = newBlobId();
       fresh.push([`blob:${id}`, blob]);
+      blobIds.set(blob, id); // names sharing a Blob (hard links) share its stored copy
     }
     return { ...rest, blob: id };
-  });
-  const record: StoredProject = { ...project, entries };
+  };
+  const record: StoredProject = { ...project, entries: project.entries.map(store), boot: project.boot.map(store) };
   try {
     if (fresh.length) await setMany(fresh, db);
     await set(`project:${project.id}`, record, db);
@@ -92,6 +93,7 @@ export async function saveProject(project: Project): Promise<void> {
     else list.push(metaOf(project));
     await set('projects', list, db);
   } catch (err) {
+    for (const [, b] of fresh) blobIds.delete(b);
     if (isQuotaError(err)) {
       // Best effort: drop content that no record refers to yet.
       await delMany(fresh.map(([k]) => k), db).catch(() => {});
@@ -99,24 +101,33 @@ export async function saveProject(project: Project): Promise<void> {
     }
     throw err;
   }
-  for (const [k, b] of fresh) blobIds.set(b, k.slice(5));
 }
 
 export async function loadProject(id: string): Promise<Project | undefined> {
   const rec = await get<StoredProject>(`project:${id}`, db);
   if (!rec) return undefined;
-  const blobs = await Promise.all(rec.entries.map((e) => (e.blob ? get<Blob>(`blob:${e.blob}`, db) : undefined)));
   const missing: string[] = [];
-  const entries: Entry[] = rec.entries.map((se, i) => {
-    const { blob, ...e } = se;
-    if (se.type !== 'file') return e;
-    let data = blobs[i];
-    if (!data) { missing.push(se.path); data = EMPTY; }
-    else blobIds.set(data, blob!);
-    return { ...e, data };
-  });
+  const loaded = new Map<string, Blob>();
+  const load = async (list: StoredEntry[]): Promise<Entry[]> => {
+    const blobs = await Promise.all(list.map(async (e) => {
+      if (!e.blob) return undefined;
+      const b = loaded.get(e.blob) ?? await get<Blob>(`blob:${e.blob}`, db);
+      if (b) loaded.set(e.blob, b);
+      return b;
+    }));
+    return list.map((se, i) => {
+      const { blob, ...e } = se;
+      if (se.type !== 'file') return e;
+      let data = blobs[i];
+      if (!data) { missing.push(se.path); data = EMPTY; }
+      else blobIds.set(data, blob!);
+      return { ...e, data };
+    });
+  };
+  const entries = await load(rec.entries);
+  const boot = await load(rec.boot ?? []);
   if (missing.length) console.warn(`content missing for ${missing.length} file(s), e.g. ${missing[0]}`);
-  return withDefaults({ ...rec, entries });
+  return withDefaults({ ...rec, entries, boot });
 }
 
 export async function deleteProject(id: string): Promise<void> {
@@ -132,7 +143,7 @@ export async function collectGarbage(): Promise<number> {
   for (const k of all) {
     if (!k.startsWith('project:')) continue;
     const rec = await get<StoredProject>(k, db);
-    for (const e of rec?.entries ?? []) if (e.blob) used.add(`blob:${e.blob}`);
+    for (const e of [...(rec?.entries ?? []), ...(rec?.boot ?? [])]) if (e.blob) used.add(`blob:${e.blob}`);
   }
   const unused = all.filter((k) => k.startsWith('blob:') && !used.has(k));
   if (unused.length) await delMany(unused, db);

@@ -7,6 +7,9 @@ import { notices } from '../app/notices.svelte.ts';
 
 const LAST_OPEN = 'lastOpen';
 
+/** The project's two trees: the root filesystem, and (board projects) the boot partition. */
+export type Tree = 'entries' | 'boot';
+
 class Projects {
   list = $state<store.ProjectMeta[]>([]);
   /** Raw: entries are replaced, never mutated, and hold Blobs that must not be proxied. */
@@ -63,17 +66,33 @@ class Projects {
 
   /** Applies an edit of the open project's tree. The edit may throw a BootsmithError, which is
    *  shown; the project stays as it was. */
-  async edit(change: (entries: Entry[]) => Entry[]): Promise<boolean> {
+  async edit(change: (entries: Entry[]) => Entry[], tree: Tree = 'entries'): Promise<boolean> {
     const cur = this.current;
     if (!cur) return false;
     let entries: Entry[];
     try {
-      entries = change(cur.entries);
+      entries = change(cur[tree]);
     } catch (err) {
       notices.error(err);
       return false;
     }
-    return this.save({ ...cur, entries, modified: Date.now() });
+    return this.save({ ...cur, [tree]: entries, modified: Date.now() });
+  }
+
+  /** Applies an engine edit of the whole open project (board settings, modules): the engine
+   *  returns the new project, which is saved like any edit. */
+  async transform(change: (p: Project) => Promise<Project>): Promise<boolean> {
+    const cur = this.current;
+    if (!cur) return false;
+    let next: Project;
+    try {
+      next = await change(cur);
+    } catch (err) {
+      notices.error(err);
+      return false;
+    }
+    if (this.current?.id !== cur.id) return false;
+    return this.save({ ...next, id: cur.id, modified: Date.now() });
   }
 
   async update(patch: Partial<Omit<Project, 'id' | 'entries'>>): Promise<boolean> {
@@ -83,11 +102,15 @@ class Projects {
   }
 
   async create(name = this.uniqueName('Untitled project')): Promise<void> {
-    const p = blankProject(name);
-    if (await this.save(p)) {
-      this.current = p;
-      await store.setSetting(LAST_OPEN, p.id);
-    }
+    await this.add(blankProject(name));
+  }
+
+  /** Saves a newly made project (blank or from a kit) and opens it. */
+  async add(p: Project): Promise<boolean> {
+    if (!(await this.save(p))) return false;
+    this.current = p;
+    await store.setSetting(LAST_OPEN, p.id);
+    return true;
   }
 
   /** Adds a project brought in from a file (import) and opens it. */

@@ -34,6 +34,22 @@ self.addEventListener('fetch', (event) => {
     return;
   }
   const runtime = url.pathname.startsWith('/kits/');
+  // A kit's index and kit.json change when the set-up rebuilds the kits: network first, the
+  // cached copy offline. Kit files are named by their sha256 and never change: cache first.
+  if (runtime && !url.pathname.startsWith('/kits/blobs/')) {
+    event.respondWith((async () => {
+      try {
+        const res = await fetch(req);
+        if (res.ok) (await caches.open(RUNTIME)).put(req, res.clone());
+        return res;
+      } catch (err) {
+        const hit = await caches.match(req, { ignoreVary: true });
+        if (hit) return hit;
+        throw err;
+      }
+    })());
+    return;
+  }
   event.respondWith((async () => {
     // vite preview and many servers send `Vary: Origin`; the module scripts' CORS requests carry an
     // Origin header that the precache requests did not, so the Vary check would miss every asset.

@@ -6,7 +6,10 @@ import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Entry } from '../model/entry.ts';
 import { type Project, blankProject, parseSourceDateEpoch, withDefaults } from '../model/project.ts';
-import { parseSize } from '../model/size.ts';
+import { formatSize, parseSize } from '../model/size.ts';
+import { diskKitSource, useKitsFromDisk } from '../kits/node-source.ts';
+import { newBoardProject, setExt4Root, setModuleGroups } from '../kits/project.ts';
+import { AFTER_EXIT, type AfterExit } from '../kits/init.ts';
 import { useToolsFromDisk } from '../wasi/node-tools.ts';
 import { BootsmithError, describeProblem } from '../model/problems.ts';
 import { normalizePath } from '../model/path.ts';
@@ -24,8 +27,9 @@ const USAGE = `bootsmith — compose bootable Linux images
 
 Usage:
   bootsmith initramfs <input> -o <initramfs.cpio.gz>   build a gzip newc initramfs
-  bootsmith new [--name <name>] [--outputs initramfs,ext4,fat] -o <project-file>
-                                                       a blank project
+  bootsmith kits                                       list the board kits
+  bootsmith new [--board <kit>] [--start "<command>"] [--name <name>] [--outputs ...] -o <project-file>
+                                                       a project from a board kit, or a blank one
   bootsmith add <project-file> <src> <dest> [--mode 0755] [--uid N] [--gid N]
                                                        add a file or a folder to the root fs
   bootsmith ext4 <input> -o <rootfs.ext4> [--size 64M] [--no-journal] [--label L] [--compat]
@@ -46,11 +50,21 @@ const HELP: Record<string, string> = {
 Builds a newc cpio initramfs, gzip-compressed unless --no-gzip. <input> is a directory (types,
 modes, owners, mtimes, symlinks and devices as on disk), a tar (plain or gzip), a gen_init_cpio
 list (file locations relative to the current folder or the list's), an initramfs or a project file.`,
-  new: `bootsmith new [--name <name>] [--outputs initramfs,ext4,fat] -o <project-file>
+  kits: `bootsmith kits
 
-Writes a blank project file (a root filesystem with nothing in it yet). --outputs chooses what
-'bootsmith build' makes (default: initramfs). Add files with 'bootsmith add' or open the project
-in the app (Import).`,
+Lists the board kits (id, boards, architecture, kernel) that 'bootsmith new --board' takes.`,
+  new: `bootsmith new [--board <kit>] [--start "<command>"] [--after shell|restart|poweroff]
+              [--modules <group>,...] [--name <name>] [--outputs <list>] -o <project-file>
+
+Without --board: a blank project (a root filesystem with nothing in it yet); --outputs chooses
+what 'bootsmith build' makes from initramfs, ext4, fat (default: initramfs).
+With --board <kit> (see 'bootsmith kits'): the board's boot folder (firmware, kernel, device
+trees, config.txt, cmdline.txt) and a root filesystem with busybox and an /init that starts
+--start's command once the system is up. --after says what happens when it exits (default: a
+shell on the console). --modules loads kernel module groups (e.g. spi,i2c,usb-serial).
+--outputs chooses from zip, fat, sdcard, initramfs, ext4 (default: zip,fat,sdcard,initramfs;
+ext4 puts the root filesystem on a second partition of sdcard.img).
+Add your program with 'bootsmith add', e.g. bootsmith add p.bootsmith ./puzzle /usr/bin/puzzle.`,
   add: `bootsmith add <project-file> <src> <dest> [--mode 0755] [--uid N] [--gid N]
 
 Adds <src> to the project's root filesystem at <dest>, creating missing folders. <src> is a file
@@ -78,7 +92,8 @@ WebAssembly, then checks it with fsck.fat -n.
   build: `bootsmith build <project-file> -o <dir>
 
 Builds every output the project asks for into <dir> (created if missing) and prints each
-output's name, size and sha256.`,
+output's name, size and sha256. A board project gives boot.zip (the boot folder, to unpack onto
+a FAT SD card), boot.vfat, sdcard.img, initramfs.cpio.gz and, when chosen, rootfs.ext4.`,
 };
 
 function out(line: string) { process.stdout.write(line + '\n'); }
@@ -230,18 +245,43 @@ function latestMtime(entries: Entry[]): number {
 }
 
 async function cmdNew(argv: string[]) {
-  const p = parseArgs(argv, ['-o', '--output', '--name', '--board', '--start', '--outputs']);
-  if (p.options.has('--board')) throw new BootsmithError('no board kits are available in this version; run without --board for a blank project');
+  const p = parseArgs(argv, ['-o', '--output', '--name', '--board', '--start', '--outputs', '--after', '--modules']);
   const file = requireOutput(p, 'project-file');
   const epoch = envEpoch();
-  const project = blankProject(stringOption(p, '--name') ?? basename(file).replace(/\.bootsmith$/, ''), epoch !== undefined ? epoch * 1000 : Date.now());
-  const outputs = (stringOption(p, '--outputs') ?? 'initramfs').split(',').map((x) => x.trim()).filter(Boolean);
-  for (const o of outputs) if (!['initramfs', 'ext4', 'fat'].includes(o)) throw new BootsmithError(`--outputs: unknown output "${o}" (choose from initramfs, ext4, fat)`);
-  project.initramfs.enabled = outputs.includes('initramfs');
-  project.ext4.enabled = outputs.includes('ext4');
-  project.fat.enabled = outputs.includes('fat');
+  const now = epoch !== undefined ? epoch * 1000 : Date.now();
+  const name = stringOption(p, '--name') ?? basename(file).replace(/\.bootsmith$/, '');
+  const board = stringOption(p, '--board');
+  const list = (o: string) => (stringOption(p, o) ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  if (!board) {
+    for (const o of ['--start', '--after', '--modules']) if (p.options.has(o)) throw new BootsmithError(`${o} needs --board <kit> (see bootsmith kits)`);
+    const project = blankProject(name, now);
+    const outputs = stringOption(p, '--outputs') ? list('--outputs') : ['initramfs'];
+    for (const o of outputs) if (!['initramfs', 'ext4', 'fat'].includes(o)) throw new BootsmithError(`--outputs: unknown output "${o}" (choose from initramfs, ext4, fat)`);
+    project.initramfs.enabled = outputs.includes('initramfs');
+    project.ext4.enabled = outputs.includes('ext4');
+    project.fat.enabled = outputs.includes('fat');
+    await saveProject(project, file);
+    out(`${file}: new project "${project.name}"`);
+    return;
+  }
+  const after = stringOption(p, '--after');
+  if (after !== undefined && !AFTER_EXIT.includes(after as AfterExit)) throw new BootsmithError(`--after takes ${AFTER_EXIT.join(', ')}, not "${after}"`);
+  const outputs = stringOption(p, '--outputs') ? list('--outputs') : ['zip', 'fat', 'sdcard', 'initramfs'];
+  const known = ['zip', 'fat', 'sdcard', 'initramfs', 'ext4'];
+  for (const o of outputs) if (!known.includes(o)) throw new BootsmithError(`--outputs: unknown output "${o}" (choose from ${known.join(', ')})`);
+  const source = useKitsFromDisk();
+  const kit = await source.kit(board);
+  let project = await newBoardProject({ kit: board, name, start: stringOption(p, '--start'), after: after as AfterExit | undefined, now, source });
+  project = { ...project, zip: { enabled: outputs.includes('zip') }, fat: { ...project.fat, enabled: outputs.includes('fat') }, sdcard: { enabled: outputs.includes('sdcard') }, initramfs: { ...project.initramfs, enabled: outputs.includes('initramfs') } };
+  if (outputs.includes('ext4')) project = await setExt4Root(project, true, { kit, source });
+  if (p.options.has('--modules')) project = await setModuleGroups(project, list('--modules'), { kit, source });
   await saveProject(project, file);
-  out(`${file}: new project "${project.name}"`);
+  out(`${file}: new ${kit.name} project "${project.name}" (kernel ${kit.kernel}; outputs ${outputs.join(', ')})`);
+}
+
+async function cmdKits() {
+  const kits = await diskKitSource().list();
+  for (const k of kits) out(`${k.id.padEnd(10)} ${k.arch.padEnd(6)} ${k.models.join(', ')}  (kernel ${k.kernel}, ${formatSize(k.size)})`);
 }
 
 async function cmdAdd(argv: string[]) {
@@ -293,6 +333,7 @@ const ONE_SHOT_SEED = '0'.repeat(32);
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   initramfs: cmdInitramfs,
+  kits: cmdKits,
   new: cmdNew,
   add: cmdAdd,
   ext4: (argv) => cmdImage('ext4', argv),

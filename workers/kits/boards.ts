@@ -15,7 +15,7 @@ export interface Board {
   family: 'pi' | 'x86';
   /** Files from Debian's raspi-firmware (/usr/lib/raspi-firmware) the boot folder must hold. */
   firmware: string[];
-  /** Device trees from the kernel package (Debian: /usr/lib/linux-image-*/broadcom/). The first
+  /** Device trees from the kernel package (Debian: /usr/lib/linux-image-VERSION/broadcom). The first
    *  is the one QEMU and the static checks use. */
   dtbs: string[];
   /** Consoles Linux has on this board with the mainline device tree; the first serial one is the

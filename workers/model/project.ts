@@ -33,6 +33,18 @@ export interface FatOptions {
   label: string;
 }
 
+/** A project made from a board kit (workers/kits/). */
+export interface BoardSettings {
+  /** Kit id (workers/kits/boards.ts), e.g. "pi4b". */
+  kit: string;
+  /** The kernel release the kit's kernel and modules were made for (`uname -r`). */
+  kernel: string;
+}
+
+export interface OutputSwitch {
+  enabled: boolean;
+}
+
 export const DEFAULT_EXT4: Ext4Options = { enabled: false, size: 'auto', headroomPercent: 20, journal: true, label: 'rootfs', compat: false };
 export const DEFAULT_FAT: FatOptions = { enabled: false, size: 'auto', headroomPercent: 20, fatType: 'auto', label: 'BOOT' };
 
@@ -53,6 +65,17 @@ export interface Project {
   initramfs: InitramfsOptions;
   ext4: Ext4Options;
   fat: FatOptions;
+  /** Set for projects made from a board kit; blank projects have none. */
+  board?: BoardSettings;
+  /** The boot partition (for a Pi: the boot folder with firmware, kernel, DTBs, config.txt and
+   *  cmdline.txt), kept sorted like `entries`. With a board, boot.vfat, boot.zip and sdcard.img
+   *  hold this tree plus the initramfs; blank projects leave it empty and their FAT image holds
+   *  the root tree. */
+  boot: Entry[];
+  /** boot.zip: the boot folder, to unpack onto any FAT-formatted SD card (board projects). */
+  zip: OutputSwitch;
+  /** sdcard.img: MBR with the boot partition and, when the ext4 root is on, the root (board projects). */
+  sdcard: OutputSwitch;
 }
 
 export function newProjectId(): string {
@@ -73,13 +96,20 @@ export function blankProject(name: string, now = Date.now()): Project {
     initramfs: { enabled: true, compression: 'gzip' },
     ext4: { ...DEFAULT_EXT4 },
     fat: { ...DEFAULT_FAT },
+    boot: [],
+    zip: { enabled: false },
+    sdcard: { enabled: false },
   };
 }
 
 /** Fills in options that projects saved by an older Bootsmith do not have. */
-export function withDefaults<P extends Omit<Project, 'ext4' | 'fat' | 'seed'> & Partial<Pick<Project, 'ext4' | 'fat' | 'seed'>>>(p: P): P & Project {
+type Defaulted = 'ext4' | 'fat' | 'seed' | 'boot' | 'zip' | 'sdcard';
+export function withDefaults<P extends Omit<Project, Defaulted> & Partial<Pick<Project, Defaulted>>>(p: P): P & Project {
   const seed = typeof p.seed === 'string' && /^[0-9a-f]{32}$/.test(p.seed) ? p.seed : (p.id + '0'.repeat(32)).slice(0, 32).replace(/[^0-9a-f]/g, '0');
-  return { ...p, seed, ext4: { ...DEFAULT_EXT4, ...p.ext4 }, fat: { ...DEFAULT_FAT, ...p.fat } };
+  return {
+    ...p, seed, ext4: { ...DEFAULT_EXT4, ...p.ext4 }, fat: { ...DEFAULT_FAT, ...p.fat },
+    boot: p.boot ?? [], zip: { enabled: false, ...p.zip }, sdcard: { enabled: false, ...p.sdcard },
+  };
 }
 
 /** 16 bytes for one use ("ext4-uuid", "ext4-hash-seed", "fat-volume-id", …) of a project's seed at

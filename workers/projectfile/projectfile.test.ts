@@ -28,7 +28,12 @@ function sample() {
   ];
   // A fixed seed: blankProject draws a random one, and it is part of the file.
   return { ...p, seed: '0123456789abcdef0123456789abcdef', entries, initramfs: { enabled: true, compression: 'none' as const },
-    ext4: { ...p.ext4, enabled: true, journal: false, label: 'root' }, fat: { ...p.fat, enabled: true, fatType: 32 as const } };
+    ext4: { ...p.ext4, enabled: true, journal: false, label: 'root' }, fat: { ...p.fat, enabled: true, fatType: 32 as const },
+    board: { kit: 'pi4b', kernel: '6.1.0-99-arm64' }, zip: { enabled: true }, sdcard: { enabled: true },
+    boot: [
+      { path: '/config.txt', type: 'file' as const, mode: 0o644, uid: 0, gid: 0, mtime: 9, data: new Blob(['arm_64bit=1\n']) },
+      { path: '/overlays', type: 'dir' as const, mode: 0o755, uid: 0, gid: 0, mtime: 9 },
+    ] };
 }
 
 async function plain(e: Entry) {
@@ -44,13 +49,27 @@ describe('project file', () => {
     expect([back.name, back.created, back.modified, back.sourceDateEpoch, back.initramfs, back.seed, back.ext4, back.fat])
       .toEqual([p.name, p.created, p.modified, p.sourceDateEpoch, p.initramfs, p.seed, p.ext4, p.fat]);
     expect(await Promise.all(back.entries.map(plain))).toEqual(await Promise.all(p.entries.map(plain)));
+    expect(await Promise.all(back.boot.map(plain))).toEqual(await Promise.all(p.boot.map(plain)));
+    expect([back.board, back.zip, back.sdcard]).toEqual([p.board, p.zip, p.sdcard]);
+  });
+
+  it('keeps hard links: names sharing one Blob come back sharing one Blob, stored once', async () => {
+    const shared = new Blob(['same inode']);
+    const p = { ...sample(), entries: [
+      { path: '/a', type: 'file' as const, mode: 0o644, uid: 0, gid: 0, mtime: 1, data: shared },
+      { path: '/b', type: 'file' as const, mode: 0o644, uid: 0, gid: 0, mtime: 1, data: shared },
+    ] };
+    const bytes = join(await writeProjectFile(p));
+    expect(Object.keys(unzipSync(bytes)).filter((n) => n.startsWith('content/'))).toHaveLength(2); // one for /a+/b, one for config.txt
+    const back = readProjectFile(bytes);
+    expect(back.entries[0].data).toBe(back.entries[1].data);
   });
 
   it('is deterministic', async () => {
     const a = join(await writeProjectFile(sample()));
     const b = join(await writeProjectFile(sample()));
     expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
-    expect(Object.keys(unzipSync(a))).toEqual(['bootsmith.json', 'content/000000', 'content/000001']);
+    expect(Object.keys(unzipSync(a))).toEqual(['bootsmith.json', 'content/000000', 'content/000001', 'content/000002']);
   });
 
   it('says what is wrong with a bad file', async () => {

@@ -39,7 +39,12 @@ interface Manifest {
   initramfs: Project['initramfs'];
   ext4?: Project['ext4'];
   fat?: Project['fat'];
+  board?: Project['board'];
+  zip?: Project['zip'];
+  sdcard?: Project['sdcard'];
   entries: ManifestEntry[];
+  /** The boot partition's tree (board projects). */
+  boot?: ManifestEntry[];
 }
 
 export interface ExportOptions {
@@ -49,7 +54,6 @@ export interface ExportOptions {
 
 /** Writes a project file; returns its bytes as chunks. */
 export async function writeProjectFile(project: Project, opts: ExportOptions = {}): Promise<Uint8Array[]> {
-  const entries = sortEntries([...project.entries]);
   const manifest: Manifest = {
     format: PROJECT_FORMAT,
     version: PROJECT_VERSION,
@@ -61,21 +65,33 @@ export async function writeProjectFile(project: Project, opts: ExportOptions = {
     initramfs: project.initramfs,
     ext4: project.ext4,
     fat: project.fat,
+    ...(project.board ? { board: project.board } : {}),
+    zip: project.zip,
+    sdcard: project.sdcard,
     entries: [],
   };
   const files: { name: string; data: Blob }[] = [];
-  for (const e of entries) {
+  // Names sharing one Blob (hard links, as the readers give them) share one content file, and
+  // come back sharing one Blob.
+  const stored = new Map<Blob, string>();
+  const describe = (list: readonly Entry[]): ManifestEntry[] => sortEntries([...list]).map((e) => {
     const m: ManifestEntry = { path: e.path, type: e.type, mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime };
     if (e.type === 'file') {
       m.size = e.data?.size ?? 0;
       if (m.size > 0) {
-        m.content = `content/${String(files.length).padStart(6, '0')}`;
-        files.push({ name: m.content, data: e.data! });
+        m.content = stored.get(e.data!);
+        if (!m.content) {
+          m.content = `content/${String(files.length).padStart(6, '0')}`;
+          files.push({ name: m.content, data: e.data! });
+          stored.set(e.data!, m.content);
+        }
       }
     } else if (e.type === 'symlink') m.target = e.target;
     else if (e.type === 'char' || e.type === 'block') { m.major = e.major; m.minor = e.minor; }
-    manifest.entries.push(m);
-  }
+    return m;
+  });
+  manifest.entries = describe(project.entries);
+  if (project.boot.length) manifest.boot = describe(project.boot);
 
   const out: Uint8Array[] = [];
   let failure: Error | null = null;
@@ -132,30 +148,12 @@ export function readProjectFile(bytes: Uint8Array, fileName = 'project file'): P
     throw new FormatError('project file', `${where}, ${MANIFEST}`, `version ${m.version} is newer than this Bootsmith understands (${PROJECT_VERSION})`, 'update Bootsmith');
   }
   if (!Array.isArray(m.entries)) throw new FormatError('project file', `${where}, ${MANIFEST}`, '"entries" is not a list');
-
-  const entries: Entry[] = [];
-  m.entries.forEach((me, i) => {
-    const at = `${where}, entry ${i + 1}${me && typeof me.path === 'string' ? ` (${me.path})` : ''}`;
-    if (!me || typeof me !== 'object' || !ENTRY_TYPES.includes(me.type)) {
-      throw new FormatError('project file', at, `unknown entry type ${JSON.stringify(me?.type)}`);
-    }
-    const e: Entry = { path: me.path, type: me.type, mode: me.mode, uid: me.uid, gid: me.gid, mtime: me.mtime };
-    if (me.type === 'file') {
-      if (me.content) {
-        const data = files[me.content];
-        if (!data) throw new FormatError('project file', at, `its content ${me.content} is missing from the archive`, 'export the project again');
-        if (me.size !== undefined && data.length !== me.size) {
-          throw new FormatError('project file', at, `its content is ${data.length} bytes but ${me.size} were recorded`, 'the file is damaged; export the project again');
-        }
-        e.data = new Blob([data as Uint8Array<ArrayBuffer>]);
-      } else e.data = new Blob([]);
-    } else if (me.type === 'symlink') e.target = me.target;
-    else if (me.type === 'char' || me.type === 'block') { e.major = me.major; e.minor = me.minor; }
-    const errs = errorsOf(checkEntry(e));
-    if (errs.length) throw new FormatError('project file', at, describeProblem({ ...errs[0], path: undefined }));
-    entries.push(e);
-  });
+  if (m.boot !== undefined && !Array.isArray(m.boot)) throw new FormatError('project file', `${where}, ${MANIFEST}`, '"boot" is not a list');
+  const blobs = new Map<string, Blob>();
+  const entries = readEntries(m.entries, files, where, 'entry', blobs);
+  const boot = readEntries(m.boot ?? [], files, where, 'boot partition entry', blobs);
   const now = Date.now();
+  const board = m.board && typeof m.board.kit === 'string' && typeof m.board.kernel === 'string' ? { kit: m.board.kit, kernel: m.board.kernel } : undefined;
   return withDefaults({
     id: newProjectId(),
     seed: m.seed,
@@ -169,6 +167,37 @@ export function readProjectFile(bytes: Uint8Array, fileName = 'project file'): P
     },
     ext4: m.ext4,
     fat: m.fat,
-    entries: sortEntries(entries),
+    ...(board ? { board } : {}),
+    boot,
+    zip: { enabled: m.zip?.enabled === true },
+    sdcard: { enabled: m.sdcard?.enabled === true },
+    entries,
   });
+}
+
+function readEntries(list: ManifestEntry[], files: Record<string, Uint8Array>, where: string, what: string, blobs = new Map<string, Blob>()): Entry[] {
+  const entries: Entry[] = [];
+  list.forEach((me, i) => {
+    const at = `${where}, ${what} ${i + 1}${me && typeof me.path === 'string' ? ` (${me.path})` : ''}`;
+    if (!me || typeof me !== 'object' || !ENTRY_TYPES.includes(me.type)) {
+      throw new FormatError('project file', at, `unknown entry type ${JSON.stringify(me?.type)}`);
+    }
+    const e: Entry = { path: me.path, type: me.type, mode: me.mode, uid: me.uid, gid: me.gid, mtime: me.mtime };
+    if (me.type === 'file') {
+      if (me.content) {
+        const data = files[me.content];
+        if (!data) throw new FormatError('project file', at, `its content ${me.content} is missing from the archive`, 'export the project again');
+        if (me.size !== undefined && data.length !== me.size) {
+          throw new FormatError('project file', at, `its content is ${data.length} bytes but ${me.size} were recorded`, 'the file is damaged; export the project again');
+        }
+        e.data = blobs.get(me.content) ?? new Blob([data as Uint8Array<ArrayBuffer>]);
+        blobs.set(me.content, e.data);
+      } else e.data = new Blob([]);
+    } else if (me.type === 'symlink') e.target = me.target;
+    else if (me.type === 'char' || me.type === 'block') { e.major = me.major; e.minor = me.minor; }
+    const errs = errorsOf(checkEntry(e));
+    if (errs.length) throw new FormatError('project file', at, describeProblem({ ...errs[0], path: undefined }));
+    entries.push(e);
+  });
+  return sortEntries(entries);
 }
