@@ -41,8 +41,10 @@ export const MAX_EXT4_BYTES = (2 ** 32 - 1) * BLOCK_SIZE;
 export const MAX_LABEL_BYTES = 16;
 /** Inodes per byte for an explicit size, as mke2fs's default inode_ratio (16 KiB). */
 const BYTES_PER_INODE = 16384;
-/** Spare inodes on top of the tree's own and the headroom, for what the system makes at run time. */
-const SPARE_INODES = 16;
+/** Spare inodes on top of the tree's own and the headroom, for what the system makes at run time:
+ *  a board kit's /init runs `busybox --install -s` on the root, about 400 links, and programs make
+ *  files too. 1024 inodes cost 256 KiB of inode table. */
+const SPARE_INODES = 1024;
 /** Percent of blocks reserved for root (mke2fs's default; not counted against the content:
  *  mke2fs -d may fill them, the kernel keeps them for root at run time). */
 export const RESERVED_PERCENT = 5;

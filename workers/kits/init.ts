@@ -24,14 +24,17 @@ export function initScript(): string {
 # root=, and starts the program in /etc/bootsmith/start. PID 1 must never exit: when the program
 # ends, /etc/bootsmith/after says what happens (shell, restart or poweroff).
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
-/bin/busybox mkdir -p /proc /sys /dev /tmp /run /sbin /usr/bin /usr/sbin
-/bin/busybox --install -s 2>/dev/null
-mount -t proc proc /proc 2>/dev/null
-mount -t sysfs sysfs /sys 2>/dev/null
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
+bb=/bin/busybox
+$bb mkdir -p /proc /sys /dev /tmp /run /sbin /usr/bin /usr/sbin
+# /proc first: busybox finds itself through /proc/self/exe when it makes the applet links.
+$bb mount -t proc proc /proc 2>/dev/null
+$bb mount -t sysfs sysfs /sys 2>/dev/null
+$bb mount -t devtmpfs devtmpfs /dev 2>/dev/null
+$bb --install -s || echo "bootsmith: busybox could not link its commands into /bin, /sbin, /usr/bin"
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts 2>/dev/null
-# mdev makes /dev nodes now and for devices that appear later (USB serial adapters, ...).
-echo /sbin/mdev > /proc/sys/kernel/hotplug
+# devtmpfs makes the /dev nodes; mdev adds what its rules say, now and for devices that appear
+# later (USB serial adapters, ...). Kernels without a uevent helper (Debian's) get mdev's daemon.
+if [ -e /proc/sys/kernel/hotplug ]; then echo /sbin/mdev > /proc/sys/kernel/hotplug; else mdev -d 2>/dev/null; fi
 mdev -s
 
 if [ -f /etc/bootsmith/modules ]; then
