@@ -51,6 +51,20 @@ test('new Pi 4 project, drop a static arm64 program, build, download the zip; QE
   await page.getByRole('tab', { name: 'Board' }).click();
   await expect(page.getByTestId('board-status')).toContainText('boot folder ready');
 
+  // config.txt as a form: a kernel= that names a missing file is caught before building.
+  const kernelField = page.getByRole('textbox', { name: 'config.txt kernel' });
+  await kernelField.fill('kernel8.img');
+  await kernelField.press('Tab');
+  await expect(page.getByRole('list', { name: 'Boot folder checks' })).toContainText(/kernel=kernel8\.img \(line \d+\) names a file that is not in the boot folder/);
+  await expect(page.getByRole('button', { name: 'Build', exact: true })).toBeDisabled();
+  await page.getByText('Edit config.txt as text').click();
+  await expect(page.getByRole('textbox', { name: 'config.txt text' })).toHaveValue(/^kernel=kernel8\.img$/m);
+  await kernelField.scrollIntoViewIfNeeded();
+  await shot(page, '44-pi-config-form');
+  await kernelField.fill('vmlinuz');
+  await kernelField.press('Tab');
+  await expect(page.getByTestId('board-status')).toContainText('boot folder ready');
+
   await page.getByRole('button', { name: 'Build', exact: true }).click();
   const results = page.getByRole('list', { name: 'Build outputs' });
   await expect(results).toContainText('sdcard.img', { timeout: 180_000 });
