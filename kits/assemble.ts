@@ -1,9 +1,11 @@
-// Assembles the Pi board kits from unpacked Debian binary packages (kits/build.sh fetches them and
-// unpacks each with `dpkg-deb -R`, so DEBIAN/control travels with the tree):
+// Assembles the board kits from unpacked Debian binary packages (kits/build.sh fetches them and
+// unpacks each with `dpkg-deb -R`, so DEBIAN/control travels with the tree) and, for the pc kit, the
+// kernel kits/x86/kernel.sh built from Debian's linux-source:
 //
-//   node --import tsx kits/assemble.ts --kernel DIR --firmware DIR --busybox DIR --out public/kits
+//   node --import tsx kits/assemble.ts --kernel DIR --firmware DIR --busybox DIR \
+//     --pc-kernel DIR --seabios DIR --busybox-i386 DIR --out public/kits
 //
-// Writes <out>/index.json, <out>/<board>/kit.json for every Pi board in workers/kits/boards.ts, and
+// Writes <out>/index.json, <out>/<board>/kit.json for every board in workers/kits/boards.ts, and
 // each file once under <out>/blobs/<sha256>. The output is built beside <out> and swapped in.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,7 +23,7 @@ interface Pkg {
 }
 
 interface KitFile {
-  part: 'boot' | 'root' | 'doc';
+  part: 'boot' | 'root' | 'doc' | 'emulator';
   path: string;
   kind: string;
   size: number;
@@ -37,20 +39,25 @@ function args(): Record<string, string> {
   const out: Record<string, string> = {};
   const a = process.argv.slice(2);
   for (let i = 0; i < a.length; i += 2) {
-    if (!a[i].startsWith('--') || a[i + 1] === undefined) throw new Error(`usage: assemble.ts --kernel DIR --firmware DIR --busybox DIR --out DIR (at "${a[i]}")`);
+    if (!a[i].startsWith('--') || a[i + 1] === undefined) {
+      throw new Error(`usage: assemble.ts --kernel DIR --firmware DIR --busybox DIR --pc-kernel DIR --seabios DIR --busybox-i386 DIR --out DIR (at "${a[i]}")`);
+    }
     out[a[i].slice(2)] = a[i + 1];
   }
-  for (const k of ['kernel', 'firmware', 'busybox', 'out']) if (!out[k]) throw new Error(`missing --${k}`);
+  for (const k of ['kernel', 'firmware', 'busybox', 'pc-kernel', 'seabios', 'busybox-i386', 'out']) if (!out[k]) throw new Error(`missing --${k}`);
   return out;
 }
 
-function readPkg(dir: string): Pkg {
-  const control = readFileSync(join(dir, 'DEBIAN', 'control'), 'utf8');
+/** A package unpacked with `dpkg-deb -R`; or, with `flat`, a folder holding `control` and
+ *  `copyright` beside what was made from the package (kits/x86/kernel.sh's output). */
+function readPkg(dir: string, flat = false): Pkg {
+  const controlFile = flat ? join(dir, 'control') : join(dir, 'DEBIAN', 'control');
+  const control = readFileSync(controlFile, 'utf8');
   const field = (f: string) => control.match(new RegExp(`^${f}: *(.*)$`, 'm'))?.[1].trim();
   const name = field('Package');
   const version = field('Version');
-  if (!name || !version) throw new Error(`${dir}/DEBIAN/control has no Package or Version`);
-  const copyrightFile = join(dir, 'usr', 'share', 'doc', name, 'copyright');
+  if (!name || !version) throw new Error(`${controlFile} has no Package or Version`);
+  const copyrightFile = flat ? join(dir, 'copyright') : join(dir, 'usr', 'share', 'doc', name, 'copyright');
   return {
     name,
     version,
@@ -195,6 +202,63 @@ function main() {
     const size = [...new Set(files.map((f) => f.sha256))].reduce((n, s) => n + blobSizes.get(s)!, 0);
     summaries.push({ id: board.id, name: board.name, models: board.models, arch: board.arch, kernel: kver, size });
   }
+
+  // The pc kit (family x86): the kernel kits/x86/kernel.sh built from Debian's linux-source with
+  // everything built in (no modules, no groups), SeaBIOS for v86 (part "emulator": the emulator
+  // needs it, a project never holds it) and busybox for i386.
+  const pcKernel = readPkg(a['pc-kernel'], true);
+  const seabios = readPkg(a.seabios);
+  const busybox32 = readPkg(a['busybox-i386']);
+  const pcRelease = readFileSync(join(pcKernel.dir, 'release'), 'utf8').trim();
+  const pcLicence = {
+    kernel: licenceOf(pcKernel.copyright, '*'),
+    seabios: licenceOf(seabios.copyright, '*'),
+    busybox: licenceOf(busybox32.copyright, '*'),
+  };
+  for (const board of BOARDS.filter((b: Board) => b.family === 'x86')) {
+    const files: KitFile[] = [];
+    const add = (f: Omit<KitFile, 'size' | 'sha256'>, data: Buffer) => files.push({ ...f, ...store(data) } as KitFile);
+    const from = (p: Pkg, lic: string) => ({ package: p.name, version: p.version, licence: lic });
+    const bzImage = read(join(pcKernel.dir, 'bzImage'));
+    // A bzImage starts its setup header with "HdrS" at 0x202; anything else is a broken build.
+    if (bzImage.toString('latin1', 0x202, 0x206) !== 'HdrS') throw new Error(`${board.id}: ${pcKernel.dir}/bzImage is not a bzImage`);
+    add({ part: 'boot', path: 'vmlinuz', kind: 'kernel', ...from(pcKernel, pcLicence.kernel) }, bzImage);
+    add({ part: 'doc', path: `config-${pcRelease}`, kind: 'kernel-config', ...from(pcKernel, pcLicence.kernel) }, read(join(pcKernel.dir, 'config')));
+    const bios = join(seabios.dir, 'usr', 'share', 'seabios', 'bios.bin');
+    if (!existsSync(bios)) throw new Error(`${board.id}: ${seabios.name} ${seabios.version} has no /usr/share/seabios/bios.bin`);
+    add({ part: 'emulator', path: 'bios.bin', kind: 'bios', ...from(seabios, pcLicence.seabios) }, read(bios));
+    add({ part: 'root', path: 'bin/busybox', kind: 'busybox', mode: 0o755, ...from(busybox32, pcLicence.busybox) }, read(join(busybox32.dir, 'bin', 'busybox')));
+
+    const licences: Record<string, string> = {};
+    for (const [p, lic, what, part] of [
+      [pcKernel, pcLicence.kernel, `the kernel, built from this package's source with \`make tinyconfig\` and Bootsmith's kits/x86/kernel.config (the full configuration: config-${pcRelease})`, 'doc'],
+      [busybox32, pcLicence.busybox, 'busybox', 'doc'],
+      [seabios, pcLicence.seabios, 'the BIOS the emulator starts (bios.bin)', 'emulator'],
+    ] as const) {
+      const path = `licences/${p.name}.txt`;
+      add({ part, path, kind: 'licence', ...from(p, lic) }, Buffer.from(p.copyright));
+      licences[p.name] = `${lic}: ${what}. Full text: ${path} (Debian's /usr/share/doc/${p.name}/copyright).`;
+    }
+
+    const kit = {
+      format: 'bootsmith-kit',
+      version: 1,
+      id: board.id,
+      name: board.name,
+      models: board.models,
+      arch: board.arch,
+      kernel: pcRelease,
+      packages: [pcKernel, seabios, busybox32].map((p) => ({ name: p.name, version: p.version, source: p.source })),
+      files,
+      moduleGroups: [],
+      sdModules: [],
+      licences,
+    };
+    mkdirSync(join(stage, board.id), { recursive: true });
+    writeFileSync(join(stage, board.id, 'kit.json'), JSON.stringify(kit, null, 2) + '\n');
+    const size = [...new Set(files.map((f) => f.sha256))].reduce((n, s) => n + blobSizes.get(s)!, 0);
+    summaries.push({ id: board.id, name: board.name, models: board.models, arch: board.arch, kernel: pcRelease, size });
+  }
   writeFileSync(join(stage, 'index.json'), JSON.stringify({ kits: summaries }, null, 2) + '\n');
 
   const old = join(dirname(out), `.${basename(out)}.old-${process.pid}`);
@@ -202,7 +266,7 @@ function main() {
   renameSync(stage, out);
   rmSync(old, { recursive: true, force: true });
   const total = [...blobSizes.values()].reduce((n, s) => n + s, 0);
-  process.stderr.write(`[kits] ${summaries.length} kits, kernel ${kver}, ${blobSizes.size} blobs, ${(total / 1e6).toFixed(1)} MB in ${out}\n`);
+  process.stderr.write(`[kits] ${summaries.length} kits, kernels ${kver} and ${pcRelease}, ${blobSizes.size} blobs, ${(total / 1e6).toFixed(1)} MB in ${out}\n`);
 }
 
 /** A group as kit.json lists it: `modules` are what to modprobe, in order (the requested modular

@@ -7,3 +7,6 @@ bash scripts/setup.sh test
 npx tsx bench/initramfs.ts
 npx tsx bench/images.ts
 npx tsx bench/zip.ts
+npx tsx bench/boot.ts
+npx vite build --logLevel warn
+npx tsx bench/testboot-browser.ts

@@ -7,6 +7,7 @@ import type { BuildOutput, BuildProgress } from './pipeline.ts';
 import type { Kit, KitSummary } from './kits/kit.ts';
 import type { AfterExit } from './kits/init.ts';
 import type { BoardSettingsForm } from './kits/project.ts';
+import type { TestBootInputs } from './boot/inputs.ts';
 
 /** An output as the page gets it: always a Blob (disk images are sparse inside the worker). */
 export type PageOutput = Omit<BuildOutput, 'data'> & { data: Blob };
@@ -36,6 +37,8 @@ export interface EngineCalls {
   unzipFiles: { args: { zip: Blob }; result: { path: string; data: Blob }[] };
   /** The ext4 root on or off for a board project (cmdline.txt root= and the SD card modules follow). */
   setExt4Root: { args: { project: Project; enabled: boolean }; result: Project };
+  /** Kernel, BIOS, initramfs and disk for a test boot in v86 (built with only what a boot reads). */
+  testBootInputs: { args: { project: Project; disk?: boolean }; result: TestBootInputs };
 }
 
 export type CallName = keyof EngineCalls;

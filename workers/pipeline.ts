@@ -16,6 +16,7 @@ import { formatSize } from './model/size.ts';
 import { boardById } from './kits/boards.ts';
 import { BOOT_INITRAMFS } from './kits/project.ts';
 import { checkBootFolder } from './pi/check.ts';
+import { checkX86BootFolder } from './x86/boot.ts';
 import { checkBinaries } from './elf/elf.ts';
 import { zipEntries } from './zip/zip.ts';
 import { buildSdCard } from './mbr/sdcard.ts';
@@ -35,6 +36,9 @@ export interface BuildOptions {
   sourceDateEpoch?: number;
   signal?: AbortSignal;
   onProgress?: (p: BuildProgress) => void;
+  /** An uncompressed initramfs whatever the project says (a test boot in v86: unpacking gzip in the
+   *  emulated CPU costs about a third of the instructions to /init with a small kernel). */
+  uncompressedInitramfs?: boolean;
 }
 
 export interface BuildOutput {
@@ -102,7 +106,8 @@ export async function buildInitramfs(project: Project, opts: BuildOptions = {}):
 }
 
 async function initramfsOutput(project: Project, entries: Entry[], stage: Stage): Promise<BuildOutput> {
-  const name = project.board ? BOOT_INITRAMFS : INITRAMFS_NAME[project.initramfs.compression];
+  const gzip = !stage.uncompressed && (project.initramfs.compression === 'gzip' || !!project.board);
+  const name = stage.uncompressed ? INITRAMFS_NAME.none : project.board ? BOOT_INITRAMFS : INITRAMFS_NAME[project.initramfs.compression];
   const total = cpioSize(entries);
   const report = (done: number) => stage.onProgress?.({ stage: name, done, total });
   report(0);
@@ -114,13 +119,13 @@ async function initramfsOutput(project: Project, entries: Entry[], stage: Stage)
       yield c;
     }
   }
-  const stream = project.initramfs.compression === 'gzip' || project.board ? gzipChunks(counted()) : counted();
+  const stream = gzip ? gzipChunks(counted()) : counted();
   const data = await collect(stream);
   throwIfAborted(stage.signal);
   return { name, data, size: data.size, sha256: await sha256Hex(data), notes: [] };
 }
 
-type Stage = Pick<BuildOptions, 'signal' | 'onProgress'> & { epoch: number };
+type Stage = Pick<BuildOptions, 'signal' | 'onProgress'> & { epoch: number; uncompressed?: boolean };
 
 /** The ext4 root filesystem, checked with e2fsck -fn afterwards. */
 export async function buildExt4Output(project: Project, entries: Entry[], stage: Stage): Promise<BuildOutput> {
@@ -161,7 +166,7 @@ export async function buildProject(project: Project, opts: BuildOptions = {}): P
   const entries = imageEntries(project.entries, epoch);
   assertBuildable(entries);
   planOutputs(project, entries);
-  const stage = { epoch, signal: opts.signal, onProgress: opts.onProgress };
+  const stage = { epoch, signal: opts.signal, onProgress: opts.onProgress, uncompressed: opts.uncompressedInitramfs };
   const outputs: BuildOutput[] = [];
   if (project.initramfs.enabled) outputs.push(await initramfsOutput(project, entries, stage));
   if (project.ext4.enabled) outputs.push(await buildExt4Output(project, entries, stage));
@@ -193,10 +198,16 @@ export async function checkBoardProject(project: Project, root: readonly Entry[]
     const e = boot.find((x) => x.type === 'file' && x.path.toLowerCase() === '/' + name);
     return e?.data ? e.data.text() : undefined;
   };
-  const problems = [
-    ...checkBootFolder({ board, files, configTxt: await textOf('config.txt'), cmdlineTxt: await textOf('cmdline.txt'), initramfsName: BOOT_INITRAMFS }),
-    ...await checkBinaries(root as Entry[], board.arch, board.name),
-  ];
+  let bootProblems: Problem[];
+  switch (board.family) {
+    case 'pi':
+      bootProblems = checkBootFolder({ board, files, configTxt: await textOf('config.txt'), cmdlineTxt: await textOf('cmdline.txt'), initramfsName: BOOT_INITRAMFS });
+      break;
+    case 'x86':
+      bootProblems = checkX86BootFolder({ board, files, cmdlineTxt: await textOf('cmdline.txt'), ext4Root: project.ext4.enabled });
+      break;
+  }
+  const problems = [...bootProblems, ...await checkBinaries(root as Entry[], board.arch, board.name)];
   const errors = problems.filter((p) => p.severity === 'error');
   if (errors.length) {
     const more = errors.length > 1 ? ` (and ${errors.length - 1} more problem${errors.length > 2 ? 's' : ''})` : '';
@@ -211,7 +222,8 @@ async function diskSignature(project: Project, epoch: number): Promise<number> {
 }
 
 /** A board project: the initramfs goes into the boot folder, which becomes boot.zip and boot.vfat;
- *  boot.vfat and the optional rootfs.ext4 become sdcard.img. */
+ *  boot.vfat and the optional rootfs.ext4 become sdcard.img. A PC (family x86) always gets the
+ *  initramfs on its own: that and vmlinuz are what the emulator boots. */
 export async function buildBoardProject(project: Project, opts: BuildOptions = {}): Promise<BuildOutput[]> {
   const epoch = opts.sourceDateEpoch ?? project.sourceDateEpoch;
   const root = imageEntries(project.entries, epoch);
@@ -220,7 +232,7 @@ export async function buildBoardProject(project: Project, opts: BuildOptions = {
   assertBuildable(bootTree);
   const warnings = await checkBoardProject(project, root, bootTree);
   if (project.ext4.enabled) planExt4(root, project.ext4);
-  const stage = { epoch, signal: opts.signal, onProgress: opts.onProgress };
+  const stage = { epoch, signal: opts.signal, onProgress: opts.onProgress, uncompressed: opts.uncompressedInitramfs };
 
   const initramfs = await initramfsOutput(project, project.ext4.enabled ? earlyEntries(root) : root, stage);
   if (warnings.length) initramfs.notes.push(...warnings.map((w) => `warning: ${describeProblem(w)}`));
@@ -251,7 +263,7 @@ export async function buildBoardProject(project: Project, opts: BuildOptions = {
     const notes = [`MBR: boot partition FAT${fat.fatType}${ext4 ? ', root partition ext4' : ''}; ${formatSize(image.size)} (a power of two, as QEMU wants)`];
     outputs.push({ name: SDCARD_NAME, data: image, size: image.size, sha256: sha256Sparse(image), notes });
   }
-  if (project.initramfs.enabled) outputs.push(initramfs);
+  if (project.initramfs.enabled || boardById(project.board!.kit)?.family === 'x86') outputs.push(initramfs);
   if (ext4) outputs.push(ext4);
   return outputs;
 }

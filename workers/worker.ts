@@ -10,6 +10,7 @@ import { setDefaultDeflatePool } from './compress/gzip.ts';
 import { createWebDeflatePool } from './compress/web-pool.ts';
 import { kitSource } from './kits/kit.ts';
 import { unzipSync } from 'fflate';
+import { testBootInputs } from './boot/inputs.ts';
 import { newBoardProject, readBoardSettings, setExt4Root, setModuleGroups } from './kits/project.ts';
 
 // Nested workers compress gzip blocks in parallel where the browser offers them.
@@ -38,6 +39,7 @@ const handlers: { [K in keyof EngineCalls]: Handler<K> } = {
   boardSettings: ({ project }) => readBoardSettings(project),
   setModuleGroups: ({ project, groups }) => setModuleGroups(project, groups),
   setExt4Root: ({ project, enabled }) => setExt4Root(project, enabled),
+  testBootInputs: ({ project, disk }, { signal, progress }) => testBootInputs(project, kitSource(), { disk, signal, onProgress: (p) => progress(p.stage, p.done, p.total) }),
   async unzipFiles({ zip }) {
     const all = unzipSync(new Uint8Array(await zip.arrayBuffer()));
     return Object.entries(all).filter(([name]) => !name.endsWith('/')).map(([path, data]) => ({ path, data: new Blob([data as Uint8Array<ArrayBuffer>]) }));

@@ -1,8 +1,9 @@
 // The board kits in public/kits (made by kits/build.sh), checked from the outside: every blob is
-// there with the size and sha256 kit.json gives, each board has the firmware and device trees
+// there with the size and sha256 kit.json gives, each Pi board has the firmware and device trees
 // boards.ts asks for, the kernel and busybox are arm64, and the shipped modules.dep is complete and
 // agrees with the `depends=` each module records about itself (read here with a plain byte search,
-// not with the recipe's ELF reader). Skipped when the kits have not been assembled, except in CI.
+// not with the recipe's ELF reader). The pc kit has its own checks in x86-kit.test.ts. Skipped
+// when the kits have not been assembled, except in CI.
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
@@ -53,10 +54,10 @@ function parseDep(text: string): Map<string, string[]> {
 }
 
 describe.skipIf(skip)('board kits in public/kits', () => {
-  it('index.json lists every Pi board of boards.ts with its kernel and size', () => {
+  it('index.json lists every board of boards.ts with its kernel and size', () => {
     expect(present, `${KITS}/index.json (run: bash kits/build.sh)`).toBe(true);
     const index = JSON.parse(readFileSync(join(KITS, 'index.json'), 'utf8')) as { kits: { id: string; kernel: string; size: number; arch: string }[] };
-    expect(index.kits.map((k) => k.id).sort()).toEqual(PI.map((b) => b.id).sort());
+    expect(index.kits.map((k) => k.id).sort()).toEqual(BOARDS.map((b) => b.id).sort());
     for (const s of index.kits) {
       const kit = loadKit(s.id);
       expect(s.kernel).toBe(kit.kernel);
@@ -69,7 +70,7 @@ describe.skipIf(skip)('board kits in public/kits', () => {
   it('every blob exists with the size and sha256 kit.json gives, and no blob is unused', () => {
     const used = new Set<string>();
     const checked = new Set<string>();
-    for (const b of PI) {
+    for (const b of BOARDS) {
       for (const f of loadKit(b.id).files) {
         used.add(f.sha256);
         if (checked.has(f.sha256)) continue;

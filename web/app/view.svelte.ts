@@ -1,7 +1,7 @@
 // Which screen the main area shows for the open project.
 import { files } from '../files/files.svelte.ts';
 
-export type Screen = 'files' | 'boot' | 'board';
+export type Screen = 'files' | 'boot' | 'board' | 'testboot';
 
 class ViewState {
   screen = $state<Screen>('files');

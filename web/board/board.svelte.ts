@@ -9,6 +9,7 @@ import { type BoardSettingsForm, BOOT_INITRAMFS, readBoardSettings, setAfter, se
 import type { AfterExit } from '../../workers/kits/init.ts';
 import { boardById } from '../../workers/kits/boards.ts';
 import { checkBootFolder } from '../../workers/pi/check.ts';
+import { checkX86BootFolder } from '../../workers/x86/boot.ts';
 import { checkBinaries } from '../../workers/elf/elf.ts';
 import { findEntry, updateEntry, addEntries, newEntry } from '../../workers/model/tree.ts';
 import { engine } from '../lib/engine.ts';
@@ -26,10 +27,11 @@ export async function boardProblems(p: Project): Promise<Problem[]> {
   if (!board) return [];
   const files = new Map<string, number>();
   for (const e of p.boot) if (e.type === 'file') files.set(e.path.slice(1), e.data?.size ?? 0);
-  return [
-    ...checkBootFolder({ board, files, configTxt: await textOf(p.boot, '/config.txt'), cmdlineTxt: await textOf(p.boot, '/cmdline.txt'), initramfsName: BOOT_INITRAMFS }),
-    ...await checkBinaries(p.entries, board.arch, board.name),
-  ];
+  const cmdlineTxt = await textOf(p.boot, '/cmdline.txt');
+  const folder = board.family === 'x86'
+    ? checkX86BootFolder({ board, files, cmdlineTxt, ext4Root: p.ext4.enabled })
+    : checkBootFolder({ board, files, configTxt: await textOf(p.boot, '/config.txt'), cmdlineTxt, initramfsName: BOOT_INITRAMFS });
+  return [...folder, ...await checkBinaries(p.entries, board.arch, board.name)];
 }
 
 class BoardState {

@@ -3,12 +3,14 @@
 import { mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
 import { openAsBlob } from 'node:fs';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Writable } from 'node:stream';
 import type { Entry } from '../model/entry.ts';
 import { type Project, blankProject, parseSourceDateEpoch, withDefaults } from '../model/project.ts';
 import { formatSize, parseSize } from '../model/size.ts';
 import { diskKitSource, useKitsFromDisk } from '../kits/node-source.ts';
-import { newBoardProject, setExt4Root, setModuleGroups } from '../kits/project.ts';
+import { defaultBoardOutputs, newBoardProject, setExt4Root, setModuleGroups } from '../kits/project.ts';
+import { boardById } from '../kits/boards.ts';
 import { AFTER_EXIT, type AfterExit } from '../kits/init.ts';
 import { useToolsFromDisk } from '../wasi/node-tools.ts';
 import { BootsmithError, describeProblem } from '../model/problems.ts';
@@ -22,6 +24,7 @@ import { intOption, parseArgs, stringOption } from './args.ts';
 import { setDefaultDeflatePool } from '../compress/gzip.ts';
 import { createNodeDeflatePool } from '../compress/node-pool.ts';
 import { readDirectory, readDiskEntry } from './readdir.ts';
+import { BOOT_HELP, cmdBoot } from './boot.ts';
 
 const USAGE = `bootsmith — compose bootable Linux images
 
@@ -37,6 +40,8 @@ Usage:
   bootsmith fat <input> -o <boot.vfat> [--size 64M] [--label L] [--fat 16|32]
                                                        a FAT filesystem image (names and content)
   bootsmith build <project-file> -o <dir>              every output the project asks for
+  bootsmith boot <project-file|outputs-dir> [--expect TEXT] [--timeout S]
+                                                       x86: boot in v86, serial console on the terminal
 
 <input> is a directory, a tar archive (plain or gzip; keeps owners, modes and devices),
 a gen_init_cpio list, an initramfs (.cpio, .cpio.gz) or a Bootsmith project file.
@@ -45,6 +50,7 @@ SOURCE_DATE_EPOCH, when set, fixes every timestamp: the same input gives the sam
 Run 'bootsmith <command> --help' for a command's options.`;
 
 const HELP: Record<string, string> = {
+  boot: BOOT_HELP,
   initramfs: `bootsmith initramfs <input> -o <file> [--no-gzip]
 
 Builds a newc cpio initramfs, gzip-compressed unless --no-gzip. <input> is a directory (types,
@@ -63,7 +69,10 @@ trees, config.txt, cmdline.txt) and a root filesystem with busybox and an /init 
 --start's command once the system is up. --after says what happens when it exits (default: a
 shell on the console). --modules loads kernel module groups (e.g. spi,i2c,usb-serial).
 --outputs chooses from zip, fat, sdcard, initramfs, ext4 (default: zip,fat,sdcard,initramfs;
-ext4 puts the root filesystem on a second partition of sdcard.img).
+ext4 puts the root filesystem on a second partition of sdcard.img). The pc kit (x86, for test
+boots) has no firmware or config.txt: its boot folder holds vmlinuz and cmdline.txt, every
+driver is built into its kernel, and it builds initramfs.cpio.gz, plus rootfs.ext4 and
+sdcard.img (the disk, /dev/sda) with ext4.
 Add your program with 'bootsmith add', e.g. bootsmith add p.bootsmith ./puzzle /usr/bin/puzzle.`,
   add: `bootsmith add <project-file> <src> <dest> [--mode 0755] [--uid N] [--gid N]
 
@@ -266,7 +275,8 @@ async function cmdNew(argv: string[]) {
   }
   const after = stringOption(p, '--after');
   if (after !== undefined && !AFTER_EXIT.includes(after as AfterExit)) throw new BootsmithError(`--after takes ${AFTER_EXIT.join(', ')}, not "${after}"`);
-  const outputs = stringOption(p, '--outputs') ? list('--outputs') : ['zip', 'fat', 'sdcard', 'initramfs'];
+  const boardInfo = boardById(board);
+  const outputs: string[] = stringOption(p, '--outputs') ? list('--outputs') : boardInfo ? defaultBoardOutputs(boardInfo) : ['zip', 'fat', 'sdcard', 'initramfs'];
   const known = ['zip', 'fat', 'sdcard', 'initramfs', 'ext4'];
   for (const o of outputs) if (!known.includes(o)) throw new BootsmithError(`--outputs: unknown output "${o}" (choose from ${known.join(', ')})`);
   const source = useKitsFromDisk();
@@ -339,6 +349,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   ext4: (argv) => cmdImage('ext4', argv),
   fat: (argv) => cmdImage('fat', argv),
   build: cmdBuild,
+  boot: cmdBoot,
 };
 
 export async function main(argv: string[], stderr: Pick<Writable, 'write'> = process.stderr): Promise<number> {
@@ -364,4 +375,9 @@ export async function main(argv: string[], stderr: Pick<Writable, 'write'> = pro
     stderr.write(`bootsmith ${cmd}: ${msg.split('\n')[0]}\n`);
     return 1;
   }
+}
+
+// Also runnable as `node --import tsx workers/cli/main.ts ...`, not only through bin/bootsmith.mjs.
+if (process.argv[1] && import.meta.url === pathToFileURL(resolvePath(process.argv[1])).href) {
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
 }

@@ -6,11 +6,13 @@ import type { Arch } from './boards.ts';
 
 export const KIT_FORMAT = 'bootsmith-kit';
 
-export type KitPart = 'boot' | 'root' | 'doc';
-export type KitFileKind = 'firmware' | 'kernel' | 'dtb' | 'overlay' | 'busybox' | 'module' | 'modules-meta' | 'licence' | string;
+export type KitPart = 'boot' | 'root' | 'doc' | 'emulator';
+export type KitFileKind = 'firmware' | 'kernel' | 'dtb' | 'overlay' | 'busybox' | 'module' | 'modules-meta' | 'licence' | 'kernel-config' | 'bios' | string;
 
 export interface KitFile {
-  /** boot: the FAT boot folder; root: the root filesystem; doc: licences and notes. */
+  /** boot: the FAT boot folder; root: the root filesystem; doc: licences and notes (they travel in
+   *  the boot folder); emulator: what the test-boot emulator needs and a project never holds (the
+   *  pc kit's BIOS for v86, kind 'bios', and its licence). */
   part: KitPart;
   /** Relative to the part's root, "/"-separated. */
   path: string;

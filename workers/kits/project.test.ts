@@ -3,7 +3,9 @@ import { type Kit, type KitFile, type KitSource } from './kit.ts';
 import { newBoardProject, readBoardSettings, selectedGroups, setExt4Root, setModuleGroups, setStart } from './project.ts';
 import { findEntry } from '../model/tree.ts';
 import { validateTree } from '../model/validate.ts';
-import { earlyEntries } from '../pipeline.ts';
+import { buildProject, earlyEntries } from '../pipeline.ts';
+import { defaultBoardOutputs } from './project.ts';
+import { boardById } from './boards.ts';
 
 const KERNEL = '6.1.0-99-arm64';
 const enc = new TextEncoder();
@@ -103,5 +105,70 @@ describe('a project from a board kit', () => {
     p = await setExt4Root(p, false, { kit, source });
     expect(await text(p.boot, '/cmdline.txt')).not.toMatch(/root=|rootwait/);
     expect((await readBoardSettings(p)).modules).toEqual(['spi_bcm2835', 'spidev']);
+  });
+});
+
+/** A pc kit shaped like kits/assemble.ts makes it: everything built in, the BIOS for the emulator. */
+function fakePcKit(): { kit: Kit; source: KitSource } {
+  const blobs = new Map<string, Blob>();
+  const files: KitFile[] = [];
+  let n = 0;
+  const add = (part: KitFile['part'], path: string, kind: string, content: string, mode?: number) => {
+    const sha256 = (++n).toString(16).padStart(64, '0');
+    blobs.set(sha256, new Blob([enc.encode(content)]));
+    files.push({ part, path, kind, size: enc.encode(content).length, sha256, ...(mode ? { mode } : {}) });
+  };
+  add('boot', 'vmlinuz', 'kernel', 'bzImage');
+  add('doc', 'config-6.1.99-bootsmith', 'kernel-config', 'CONFIG_EXT4_FS=y\n');
+  add('doc', 'licences/linux-source-6.1.txt', 'licence', 'GPL');
+  add('emulator', 'bios.bin', 'bios', 'seabios');
+  add('emulator', 'licences/seabios.txt', 'licence', 'LGPL');
+  add('root', 'bin/busybox', 'busybox', '\x7fELF busybox', 0o755);
+  const kit: Kit = {
+    format: 'bootsmith-kit', version: 1, id: 'pc', name: 'PC (x86, test boot in v86)', models: ['v86'], arch: 'i386', kernel: '6.1.99-bootsmith', files,
+    moduleGroups: [], sdModules: [],
+  };
+  const source: KitSource = {
+    list: async () => [{ id: kit.id, name: kit.name, models: kit.models, arch: kit.arch, kernel: kit.kernel, size: 0 }],
+    kit: async () => kit,
+    file: async (sha) => blobs.get(sha)!,
+  };
+  return { kit, source };
+}
+
+describe('a project from the pc kit (x86)', () => {
+  it('has vmlinuz and cmdline.txt but no config.txt and no BIOS, and builds the initramfs only', async () => {
+    const { source } = fakePcKit();
+    const p = await newBoardProject({ kit: 'pc', name: 'x86', start: '/bin/sh -c "echo hi"', now: 1_700_000_000_000, source });
+    expect(p.board).toEqual({ kit: 'pc', kernel: '6.1.99-bootsmith' });
+    expect(p.boot.filter((e) => e.type === 'file').map((e) => e.path).sort()).toEqual(['/cmdline.txt', '/config-6.1.99-bootsmith', '/licences/linux-source-6.1.txt', '/vmlinuz']);
+    expect(await text(p.boot, '/cmdline.txt')).toBe('console=ttyS0 tsc=reliable rdinit=/init\n');
+    expect(findEntry(p.entries, '/bin/busybox')).toMatchObject({ type: 'file', mode: 0o755 });
+    expect([p.initramfs.enabled, p.zip.enabled, p.fat.enabled, p.sdcard.enabled, p.ext4.enabled]).toEqual([true, false, false, false, false]);
+    expect(defaultBoardOutputs(boardById('pc')!)).toEqual(['initramfs']);
+    expect(defaultBoardOutputs(boardById('pi3b')!)).toEqual(['zip', 'fat', 'sdcard', 'initramfs']);
+    const outputs = await buildProject(p);
+    expect(outputs.map((o) => o.name)).toEqual(['initramfs.cpio.gz']);
+  });
+
+  it('the initramfs is built even when the project turned it off: it is what the emulator boots', async () => {
+    const { source } = fakePcKit();
+    const p = await newBoardProject({ kit: 'pc', name: 'x86', source });
+    const outputs = await buildProject({ ...p, initramfs: { ...p.initramfs, enabled: false } });
+    expect(outputs.map((o) => o.name)).toEqual(['initramfs.cpio.gz']);
+  });
+
+  it('the ext4 root: root=/dev/sda2 rootwait, sdcard.img follows it, and no modules are needed', async () => {
+    const { kit, source } = fakePcKit();
+    let p = await newBoardProject({ kit: 'pc', name: 'x86', source });
+    p = await setExt4Root(p, true, { kit, source });
+    expect(await text(p.boot, '/cmdline.txt')).toBe('console=ttyS0 tsc=reliable rdinit=/init root=/dev/sda2 rootwait\n');
+    expect([p.ext4.enabled, p.sdcard.enabled]).toEqual([true, true]);
+    expect((await readBoardSettings(p)).modules).toEqual([]);
+    expect(p.entries.some((e) => e.path.endsWith('.ko'))).toBe(false);
+    p = await setExt4Root(p, false, { kit, source });
+    expect(await text(p.boot, '/cmdline.txt')).toBe('console=ttyS0 tsc=reliable rdinit=/init\n');
+    expect([p.ext4.enabled, p.sdcard.enabled]).toEqual([false, false]);
+    await expect(setModuleGroups(p, ['sd'], { kit, source })).rejects.toThrow(/no module groups: everything .* built into its kernel/);
   });
 });

@@ -6,12 +6,13 @@ import { type Project, blankProject } from '../model/project.ts';
 import { BootsmithError } from '../model/problems.ts';
 import { addEntries, findEntry, sortEntries } from '../model/tree.ts';
 import { ancestorsOf } from '../model/path.ts';
-import { boardById } from './boards.ts';
+import { type Board, boardById, partitionOf } from './boards.ts';
 import { type Kit, type KitFile, type KitSource, kitSource } from './kit.ts';
 import { AFTER_PATH, type AfterExit, INIT_PATH, MODULES_PATH, START_PATH, initScript } from './init.ts';
 import { defaultConfigTxt } from '../pi/config.ts';
 import { defaultCmdline, setArg } from '../pi/cmdline.ts';
 import { filterModulesDep, moduleNameOf, parseModulesDep, resolveModules } from '../pi/modules.ts';
+import { x86Cmdline } from '../x86/boot.ts';
 
 export const BOOT_INITRAMFS = 'initramfs.cpio.gz';
 export const KERNEL_NAME = 'vmlinuz';
@@ -53,6 +54,30 @@ async function kitEntries(files: KitFile[], source: KitSource, mtime: number, on
   return out;
 }
 
+export type BoardOutput = 'zip' | 'fat' | 'sdcard' | 'initramfs' | 'ext4';
+
+/** What a new project of the board builds unless told otherwise. A Pi gets its boot folder in every
+ *  form; a PC is booted by an emulator straight from the initramfs (sdcard.img follows the ext4
+ *  root, see setExt4Root). */
+export function defaultBoardOutputs(board: Board): BoardOutput[] {
+  switch (board.family) {
+    case 'pi': return ['zip', 'fat', 'sdcard', 'initramfs'];
+    case 'x86': return ['initramfs'];
+  }
+}
+
+/** The files the board's boot folder starts with, besides the kit's own. */
+function bootSettings(board: Board, t: number): Entry[] {
+  switch (board.family) {
+    case 'pi': return [
+      file('/config.txt', text(defaultConfigTxt(board, { kernel: KERNEL_NAME, initramfs: BOOT_INITRAMFS })), t),
+      file('/cmdline.txt', text(defaultCmdline(board, {})), t),
+    ];
+    // No firmware reads a config file: the emulator takes the arguments from cmdline.txt.
+    case 'x86': return [file('/cmdline.txt', text(x86Cmdline(board)), t)];
+  }
+}
+
 export async function newBoardProject(opts: NewBoardProject): Promise<Project> {
   const source = opts.source ?? kitSource();
   const kit = await source.kit(opts.kit);
@@ -67,11 +92,7 @@ export async function newBoardProject(opts: NewBoardProject): Promise<Project> {
   // Licences (part "doc", under licences/) travel in the boot folder, beside the firmware.
   const bootFiles = got.filter((_, i) => wanted[i].part !== 'root');
 
-  const boot = withParents([
-    ...bootFiles,
-    file('/config.txt', text(defaultConfigTxt(board, { kernel: KERNEL_NAME, initramfs: BOOT_INITRAMFS })), t),
-    file('/cmdline.txt', text(defaultCmdline(board, {})), t),
-  ], t);
+  const boot = withParents([...bootFiles, ...bootSettings(board, t)], t);
 
   const busybox = got.find((_, i) => wanted[i].kind === 'busybox');
   if (!busybox) throw new BootsmithError(`The kit "${kit.id}" has no busybox. Run the set-up again to rebuild the kits.`);
@@ -88,6 +109,7 @@ export async function newBoardProject(opts: NewBoardProject): Promise<Project> {
     file(MODULES_PATH, text(''), t),
   ], t);
 
+  const outputs = defaultBoardOutputs(board);
   let p: Project = {
     ...project,
     board: { kit: kit.id, kernel: kit.kernel },
@@ -95,10 +117,11 @@ export async function newBoardProject(opts: NewBoardProject): Promise<Project> {
     boot,
     initramfs: { enabled: true, compression: 'gzip' },
     // The Pi's boot partition: FAT32 (partition type 0x0c), as the firmware and Raspberry Pi OS use it.
-    fat: { ...project.fat, enabled: true, fatType: 32, label: 'BOOT' },
+    // A PC's sdcard.img has the same layout.
+    fat: { ...project.fat, enabled: outputs.includes('fat'), fatType: 32, label: 'BOOT' },
     ext4: { ...project.ext4, enabled: false, label: 'rootfs' },
-    zip: { enabled: true },
-    sdcard: { enabled: true },
+    zip: { enabled: outputs.includes('zip') },
+    sdcard: { enabled: outputs.includes('sdcard') },
   };
   if (opts.moduleGroups?.length) p = await setModuleGroups(p, opts.moduleGroups, { kit, source });
   return p;
@@ -164,19 +187,22 @@ export async function setModuleGroups(p: Project, groupIds: string[], ctx: { kit
     throw new BootsmithError(`This project was made with kernel ${p.board.kernel}, but the ${kit.name} kit now has ${kit.kernel}; modules must match the kernel. Make a new project from the kit.`);
   }
   const unknown = groupIds.filter((g) => !kit.moduleGroups.some((x) => x.id === g));
+  if (unknown.length && !kit.moduleGroups.length) throw new BootsmithError(`The ${kit.name} kit has no module groups: everything it supports is built into its kernel.`);
   if (unknown.length) throw new BootsmithError(`Unknown module group${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; the ${kit.name} kit has ${kit.moduleGroups.map((g) => g.id).join(', ')}.`);
   const names = [...new Set([
     ...kit.moduleGroups.filter((g) => groupIds.includes(g.id)).flatMap((g) => g.modules),
     ...(p.ext4.enabled ? kit.sdModules ?? [] : []),
   ])];
   const base = `lib/modules/${kit.kernel}`;
+  const t = nowSeconds(p);
   const depFile = kit.files.find((f) => f.part === 'root' && f.path === `${base}/modules.dep`);
+  // A kernel with everything built in (the pc kit) ships no modules: nothing to load.
+  if (!depFile && !names.length && !kit.moduleGroups.length) return { ...p, entries: putText(p.entries, MODULES_PATH, '', t) };
   if (!depFile) throw new BootsmithError(`The ${kit.name} kit has no modules.dep. Run the set-up again to rebuild the kits.`);
   const dep = parseModulesDep(await (await source.file(depFile.sha256)).text());
   const { paths, missing } = resolveModules(names, dep);
   if (missing.length) throw new BootsmithError(`The ${kit.name} kit has no module ${missing.join(', ')}; run the set-up again to rebuild the kits.`);
   const keep = new Set(paths);
-  const t = nowSeconds(p);
   const files = kit.files.filter((f) => f.part === 'root' && f.kind === 'module' && keep.has(f.path.slice(base.length + 1)));
   const moduleEntries = await kitEntries(files, source, t);
   const meta = file(`/${base}/modules.dep`, text(filterModulesDep(dep, keep)), t);
@@ -191,14 +217,16 @@ export async function setModuleGroups(p: Project, groupIds: string[], ctx: { kit
 }
 
 /** Turns the ext4 root on or off for a board project: root= in cmdline.txt follows it, and the SD
- *  card's modules are added to (or dropped from) the initramfs. */
+ *  card's modules are added to (or dropped from) the initramfs. On a PC, sdcard.img (the disk that
+ *  holds the root partition) follows it too. */
 export async function setExt4Root(p: Project, enabled: boolean, ctx: { kit?: Kit; source?: KitSource } = {}): Promise<Project> {
   let next: Project = { ...p, ext4: { ...p.ext4, enabled } };
   if (!p.board) return next;
   const board = boardById(p.board.kit);
+  if (board?.family === 'x86') next = { ...next, sdcard: { enabled } };
   const cmdline = await readText(p.boot, '/cmdline.txt');
   if (board && cmdline !== undefined) {
-    let line = setArg(cmdline, 'root', enabled ? `${board.sdDevice}p2` : undefined);
+    let line = setArg(cmdline, 'root', enabled ? partitionOf(board, 2) : undefined);
     line = setArg(line, 'rootwait', enabled ? true : undefined);
     next = { ...next, boot: putText(next.boot, '/cmdline.txt', line, p.sourceDateEpoch) };
   }

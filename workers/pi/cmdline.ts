@@ -4,7 +4,7 @@
 // a lone `--` goes to init instead of the kernel. Edits splice the line, so whatever they don't
 // touch (spacing, unknown arguments, the lines after the first) stays as written.
 
-import type { Board } from '../kits/boards.ts';
+import { type Board, partitionOf } from '../kits/boards.ts';
 
 export interface CmdArg {
   /** Text before the first `=` (the whole token for a bare flag). */
@@ -185,7 +185,7 @@ export function setConsoles(text: string, values: string[]): string {
 export function defaultCmdline(board: Board, opts: { root?: string } = {}): string {
   const args = ['console=tty0', `console=${board.serialConsole},115200`, 'rdinit=/init'];
   if (opts.root) {
-    const dev = /^(\/|[A-Z]+=)/.test(opts.root) ? opts.root : `${board.sdDevice}p2`;
+    const dev = /^(\/|[A-Z]+=)/.test(opts.root) ? opts.root : partitionOf(board, 2);
     args.push(`root=${dev}`, 'rootwait');
   }
   return args.join(' ') + '\n';

@@ -1,0 +1,87 @@
+// What a test boot of a project needs, made from the project and its kit with no DOM and no file
+// system: the kernel (the boot folder's vmlinuz, or the PC kit's for a blank project), the BIOS from
+// the PC kit, the initramfs and, when the project has an ext4 root, the disk — built in memory with
+// only the outputs a boot reads. The app's engine worker calls this; the machine itself runs in
+// the test-boot worker (worker.ts).
+import type { Project } from '../model/project.ts';
+import { BootsmithError, describeProblem } from '../model/problems.ts';
+import { findEntry } from '../model/tree.ts';
+import { boardById } from '../kits/boards.ts';
+import type { Kit, KitSource } from '../kits/kit.ts';
+import { x86Cmdline } from '../x86/boot.ts';
+import { checkBinaries } from '../elf/elf.ts';
+import { type BuildOptions, EXT4_NAME, SDCARD_NAME, buildProject } from '../pipeline.ts';
+
+export const PC_KIT = 'pc';
+
+export interface TestBootInputs {
+  kernel: Blob;
+  bios: Blob;
+  initrd?: Blob;
+  disk?: Blob;
+  cmdline: string;
+  /** One line per piece, for the Boot screen ("initramfs.cpio.gz 1.2 MB"). */
+  what: string[];
+}
+
+const firstLine = (text: string) => text.replace(/^\uFEFF/, '').split(/\r?\n/)[0].trim();
+
+async function kitFileOf(kit: Kit, source: KitSource, kind: string): Promise<Blob | undefined> {
+  const f = kit.files.find((x) => x.kind === kind);
+  return f ? source.file(f.sha256) : undefined;
+}
+
+export async function testBootInputs(project: Project, source: KitSource, opts: BuildOptions & { disk?: boolean } = {}): Promise<TestBootInputs> {
+  const board = project.board ? boardById(project.board.kit) : undefined;
+  if (project.board && board?.family !== 'x86') {
+    throw new BootsmithError(`A ${board?.name ?? project.board.kit} project can't be test-booted here: v86 emulates a 32-bit x86 PC. Make a project from the PC kit to test-boot it.`);
+  }
+  const errors = (await checkBinaries(project.entries, 'i386', 'PC')).filter((p) => p.severity === 'error');
+  if (errors.length) {
+    throw new BootsmithError(`Can't test-boot: ${describeProblem(errors[0])}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`, errors);
+  }
+  let kit: Kit;
+  try {
+    kit = await source.kit(project.board?.kit ?? PC_KIT);
+  } catch (err) {
+    throw new BootsmithError(`The PC kit is not available, so there is no kernel or BIOS to boot with: ${(err as Error).message}`);
+  }
+  const bootFile = (name: string) => {
+    const e = findEntry(project.boot, '/' + name);
+    return e?.type === 'file' ? e.data ?? new Blob([]) : undefined;
+  };
+  const kernel = bootFile('vmlinuz') ?? await kitFileOf(kit, source, 'kernel');
+  const bios = await kitFileOf(kit, source, 'bios');
+  if (!kernel) throw new BootsmithError('The boot folder has no vmlinuz. Add the kernel as /vmlinuz on the Boot partition tab, or make a new project from the PC kit.');
+  if (!bios) throw new BootsmithError('The PC kit has no BIOS (bios.bin). Run the set-up again (npm start) to rebuild the kits.');
+
+  const disk = !!(opts.disk ?? project.ext4.enabled);
+  const outputs = await buildProject({
+    ...project,
+    initramfs: { ...project.initramfs, enabled: true },
+    ext4: { ...project.ext4, enabled: disk },
+    fat: { ...project.fat, enabled: false },
+    zip: { enabled: false },
+    // A board project's disk is the whole card image (root on partition 2, as cmdline.txt says);
+    // a blank project's is the ext4 image itself (root=/dev/sda).
+    sdcard: { enabled: !!project.board && disk },
+  }, { ...opts, uncompressedInitramfs: true });
+  for (const o of outputs) if (o.check && !o.check.clean) throw new BootsmithError(`${o.check.tool} found problems in ${o.name}: ${o.check.summary}`);
+  const initrd = outputs.find((o) => o.name.startsWith('initramfs'));
+  const diskOut = outputs.find((o) => o.name === SDCARD_NAME) ?? outputs.find((o) => o.name === EXT4_NAME);
+  const cmdlineBlob = bootFile('cmdline.txt');
+  let cmdline = cmdlineBlob ? firstLine(await cmdlineBlob.text()) : firstLine(x86Cmdline(boardById(PC_KIT)!));
+  if (!project.board && diskOut && !/(^|\s)root=/.test(cmdline)) cmdline += ' root=/dev/sda rw';
+  const toBlob = (d: unknown) => (d instanceof Blob ? d : (d as { toBlob(): Blob }).toBlob());
+  const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+  return {
+    kernel, bios, cmdline,
+    initrd: initrd ? toBlob(initrd.data) : undefined,
+    disk: diskOut ? toBlob(diskOut.data) : undefined,
+    what: [
+      `kernel ${bootFile('vmlinuz') ? 'vmlinuz' : 'from the PC kit'} ${mb(kernel.size)}`,
+      ...(initrd ? [`${initrd.name} ${mb(initrd.size)}`] : []),
+      ...(diskOut ? [`disk ${diskOut.name} ${mb(diskOut.size)} as /dev/sda`] : []),
+    ],
+  };
+}
