@@ -10,7 +10,7 @@ import { boardById } from '../kits/boards.ts';
 import type { Kit, KitSource } from '../kits/kit.ts';
 import { x86Cmdline } from '../x86/boot.ts';
 import { checkBinaries } from '../elf/elf.ts';
-import { type BuildOptions, EXT4_NAME, SDCARD_NAME, buildProject } from '../pipeline.ts';
+import { type BuildOptions, type BuildOutput, EXT4_NAME, SDCARD_NAME, buildProject } from '../pipeline.ts';
 
 export const PC_KIT = 'pc';
 
@@ -29,6 +29,28 @@ const firstLine = (text: string) => text.replace(/^\uFEFF/, '').split(/\r?\n/)[0
 async function kitFileOf(kit: Kit, source: KitSource, kind: string): Promise<Blob | undefined> {
   const f = kit.files.find((x) => x.kind === kind);
   return f ? source.file(f.sha256) : undefined;
+}
+
+/**
+ * Builds only what a boot reads: the initramfs, uncompressed (a test boot's emulated CPU would
+ * spend a third of its way to /init gunzipping it), and with `disk` the root disk — for a board
+ * project the whole card image (its cmdline.txt says root=/dev/sda2), for a blank one the ext4
+ * image itself. Images whose in-engine check fails are refused.
+ */
+export async function buildBootImages(project: Project, disk: boolean, opts: BuildOptions = {}): Promise<{ initrd?: BuildOutput; disk?: BuildOutput }> {
+  const outputs = await buildProject({
+    ...project,
+    initramfs: { ...project.initramfs, enabled: true },
+    ext4: { ...project.ext4, enabled: disk },
+    fat: { ...project.fat, enabled: false },
+    zip: { enabled: false },
+    sdcard: { enabled: !!project.board && disk },
+  }, { ...opts, uncompressedInitramfs: true });
+  for (const o of outputs) if (o.check && !o.check.clean) throw new BootsmithError(`${o.check.tool} found problems in ${o.name}: ${o.check.summary}`);
+  return {
+    initrd: outputs.find((o) => o.name.startsWith('initramfs')),
+    disk: outputs.find((o) => o.name === SDCARD_NAME) ?? outputs.find((o) => o.name === EXT4_NAME),
+  };
 }
 
 export async function testBootInputs(project: Project, source: KitSource, opts: BuildOptions & { disk?: boolean } = {}): Promise<TestBootInputs> {
@@ -56,19 +78,7 @@ export async function testBootInputs(project: Project, source: KitSource, opts: 
   if (!bios) throw new BootsmithError('The PC kit has no BIOS (bios.bin). Run the set-up again (npm start) to rebuild the kits.');
 
   const disk = !!(opts.disk ?? project.ext4.enabled);
-  const outputs = await buildProject({
-    ...project,
-    initramfs: { ...project.initramfs, enabled: true },
-    ext4: { ...project.ext4, enabled: disk },
-    fat: { ...project.fat, enabled: false },
-    zip: { enabled: false },
-    // A board project's disk is the whole card image (root on partition 2, as cmdline.txt says);
-    // a blank project's is the ext4 image itself (root=/dev/sda).
-    sdcard: { enabled: !!project.board && disk },
-  }, { ...opts, uncompressedInitramfs: true });
-  for (const o of outputs) if (o.check && !o.check.clean) throw new BootsmithError(`${o.check.tool} found problems in ${o.name}: ${o.check.summary}`);
-  const initrd = outputs.find((o) => o.name.startsWith('initramfs'));
-  const diskOut = outputs.find((o) => o.name === SDCARD_NAME) ?? outputs.find((o) => o.name === EXT4_NAME);
+  const { initrd, disk: diskOut } = await buildBootImages(project, disk, opts);
   const cmdlineBlob = bootFile('cmdline.txt');
   let cmdline = cmdlineBlob ? firstLine(await cmdlineBlob.text()) : firstLine(x86Cmdline(boardById(PC_KIT)!));
   if (!project.board && diskOut && !/(^|\s)root=/.test(cmdline)) cmdline += ' root=/dev/sda rw';

@@ -17,7 +17,8 @@ import { x86Cmdline } from '../x86/boot.ts';
 import { checkBinaries } from '../elf/elf.ts';
 import { importBytes } from '../import/import.ts';
 import { looksLikeProjectFile } from '../projectfile/projectfile.ts';
-import { EXT4_NAME, INITRAMFS_NAME, SDCARD_NAME, buildProject } from '../pipeline.ts';
+import { EXT4_NAME, INITRAMFS_NAME, SDCARD_NAME } from '../pipeline.ts';
+import { buildBootImages } from '../boot/inputs.ts';
 import { useToolsFromDisk } from '../wasi/node-tools.ts';
 import type { ChunkedFile } from '../wasi/store.ts';
 import { type BootEnd, type BootHandle, BootError, type DiskStore, autoMemoryMiB, isBzImage, startBoot } from '../boot/v86.ts';
@@ -145,18 +146,7 @@ async function fromProject(file: string, project: Project, o: Overrides): Promis
   const attachRoot = project.ext4.enabled || o.disk;
   process.stderr.write(`bootsmith boot: building the initramfs${attachRoot ? ' and the disk' : ''} of ${file} in memory\n`);
   useToolsFromDisk();
-  const outputs = await buildProject({
-    ...project,
-    initramfs: { ...project.initramfs, enabled: true },
-    ext4: { ...project.ext4, enabled: attachRoot },
-    fat: { ...project.fat, enabled: false },
-    zip: { enabled: false },
-    // A PC project's disk is sdcard.img (root on partition 2, as its cmdline.txt says).
-    sdcard: { enabled: !!project.board && project.sdcard.enabled && attachRoot },
-  }, { uncompressedInitramfs: true });
-  const initrd = outputs.find((x) => x.name.startsWith('initramfs'));
-  const diskOut = outputs.find((x) => x.name === SDCARD_NAME) ?? outputs.find((x) => x.name === EXT4_NAME);
-  for (const out of outputs) if (out.check && !out.check.clean) throw new BootsmithError(`${out.check.tool} found problems in ${out.name}: ${out.check.summary}`);
+  const { initrd, disk: diskOut } = await buildBootImages(project, !!attachRoot);
   const cmdline = o.append ?? (cmdlineTxt ? firstLine(await cmdlineTxt.text()) : defaultCmdline(!!initrd, diskOut?.name));
   return {
     kernel, bios: bios.blob, cmdline,
