@@ -40,6 +40,20 @@ test('PC project: click Test boot, the prompt comes, a typed command answers', a
   await page.getByRole('button', { name: 'Stop' }).click();
   await expect(page.getByTestId('boot-status')).toHaveText('Stopped');
   await expect(page.getByRole('button', { name: 'Test boot', exact: true })).toBeEnabled();
+
+  // With the ext4 root on, the disk image is attached and /init switches to /dev/sda2.
+  await page.getByRole('tab', { name: 'Board' }).click();
+  await page.getByRole('checkbox', { name: /Put the root filesystem on an ext4 partition/ }).check();
+  await expect(page.getByRole('checkbox', { name: /Put the root filesystem on an ext4 partition/ })).toBeEnabled();
+  await page.getByRole('tab', { name: 'Test boot' }).click();
+  await expect(page.getByText('Boots with the ext4 root on')).toBeVisible();
+  await page.getByRole('button', { name: 'Test boot', exact: true }).click();
+  await expect(page.getByTestId('boot-status')).toContainText('Shell prompt after', { timeout: 120_000 });
+  await expect(terminal(page)).toContainText('bootsmith: root file system /dev/sda2');
+  await page.locator('.xterm').click();
+  await page.keyboard.type('mount | grep " / "\n');
+  await expect(terminal(page)).toContainText('/dev/sda2 on / type ext4');
+  await shot(page, '52-test-boot-disk');
 });
 
 test('a blank project whose /init exits is reported; an x86-64 program is refused before booting', async ({ page }) => {

@@ -14,6 +14,11 @@ export interface ConsoleSink {
   reset(): void;
 }
 
+/** A kit project with its ext4 root on boots from the disk (its cmdline.txt names root=/dev/sda2). */
+export function diskRequired(p: Project): boolean {
+  return !!p.board && p.ext4.enabled;
+}
+
 class TestBoot {
   phase = $state<Phase>('idle');
   /** Milliseconds since the click (preparing included) and since the machine started. */
@@ -55,10 +60,11 @@ class TestBoot {
     this.clickedAt = performance.now();
     this.timer = setInterval(() => (this.sinceClick = performance.now() - this.clickedAt), 100);
     this.sink?.reset();
-    this.sink?.write('\x1b[2mBuilding the initramfs' + (this.useDisk ? ' and the disk' : '') + '…\x1b[0m\r\n');
+    const disk = this.useDisk || diskRequired(project);
+    this.sink?.write('\x1b[2mBuilding the initramfs' + (disk ? ' and the disk' : '') + '…\x1b[0m\r\n');
     const prep = (this.prep = new AbortController());
     try {
-      const inputs = await engine.call('testBootInputs', { project, disk: this.useDisk }, { signal: prep.signal });
+      const inputs = await engine.call('testBootInputs', { project, disk }, { signal: prep.signal });
       if (prep.signal.aborted) return;
       this.what = inputs.what;
       this.cmdline = inputs.cmdline;
