@@ -32,6 +32,9 @@ import { loadTool } from '../wasi/tools.ts';
 import { BLOCK_SIZE } from './geometry.ts';
 import { type Ext4Plan, MiB, RESERVED_PERCENT, ext4Features, mib, planImage } from './plan.ts';
 
+/** File contents being read at once while the image's inputs are gathered. */
+const READ_AHEAD = 16;
+
 export { type Ext4Plan, planExt4, ext4Features, MAX_EXT4_BYTES, MAX_LABEL_BYTES, MODERN_FEATURES } from './plan.ts';
 
 export interface ImageCheck {
@@ -141,30 +144,45 @@ export async function buildExt4(entries: readonly Entry[], opts: Ext4BuildOption
     done += n;
     report();
   };
+  // The manifest puts folders before their contents ("/a/x" before "/a b/y", unlike a byte
+  // order): the name that comes first there creates the inode, so it carries the content.
+  const inodes = p.tally.inodes.map((inode) => (inode.entries.length > 1 ? [...inode.entries].sort((a, b) => comparePaths(a.path, b.path)) : inode.entries));
+  // Contents are read READ_AHEAD at a time: one await per file in turn left the CPU idle for
+  // most of the time on a tree of many small files.
+  const toRead = inodes.map((names) => names[0]).filter((e) => e.type === 'file' && (e.data?.size ?? 0) > 0);
+  const contents = new Map<Entry, Uint8Array>();
+  let next = 0;
+  const reader = async () => {
+    while (next < toRead.length) {
+      const e = toRead[next++];
+      throwIfAborted(signal);
+      const size = e.data!.size;
+      const bytes = new Uint8Array(await e.data!.arrayBuffer());
+      if (bytes.byteLength !== size) throw new BootsmithError(`${e.path}: its content changed while the image was being made (${size} bytes before, ${bytes.byteLength} now). Build again.`);
+      contents.set(e, bytes);
+      done += size;
+      report();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_AHEAD, toRead.length) }, reader));
+  throwIfAborted(signal);
+
   let n = 0;
   let hasEmpty = false;
-  for (const inode of p.tally.inodes) {
-    // The manifest puts folders before their contents ("/a/x" before "/a b/y", unlike a byte
-    // order): the name that comes first there creates the inode, so it carries the content.
-    const names = inode.entries.length > 1 ? [...inode.entries].sort((a, b) => comparePaths(a.path, b.path)) : inode.entries;
+  for (const names of inodes) {
     const first = names[0];
     let src: string | undefined;
     if (first.type === 'file') {
-      throwIfAborted(signal);
-      const size = first.data?.size ?? 0;
-      if (size === 0) {
+      const bytes = contents.get(first);
+      if (!bytes) {
         src = 'empty';
         hasEmpty = true;
       } else {
         src = String(n++);
-        const bytes = new Uint8Array(await first.data!.arrayBuffer());
-        if (bytes.byteLength !== size) throw new BootsmithError(`${first.path}: its content changed while the image was being made (${size} bytes before, ${bytes.byteLength} now). Build again.`);
         files.set(`/src/${src}`, new SourceBytes(bytes, onRead));
-        done += size;
-        report();
       }
     }
-    const link = inode.entries.length > 1 ? first.path : undefined;
+    const link = names.length > 1 ? first.path : undefined;
     names.forEach((e, i) => {
       manifest.push({
         path: e.path,
