@@ -133,10 +133,40 @@ function main() {
   };
 
   const summaries: unknown[] = [];
+  const from = (p: Pkg, lic: string) => ({ package: p.name, version: p.version, licence: lic });
+  /** Each package's copyright file as Debian ships it, as a kit file; returns kit.json's lines. */
+  const addLicences = (add: (f: Omit<KitFile, 'size' | 'sha256'>, data: Buffer) => void, list: readonly (readonly [Pkg, string, string, KitFile['part']])[]) => {
+    const licences: Record<string, string> = {};
+    for (const [p, lic, what, part] of list) {
+      const path = `licences/${p.name}.txt`;
+      add({ part, path, kind: 'licence', ...from(p, lic) }, Buffer.from(p.copyright));
+      licences[p.name] = `${lic}: ${what}. Full text: ${path} (Debian's /usr/share/doc/${p.name}/copyright).`;
+    }
+    return licences;
+  };
+  /** Writes <board>/kit.json and adds the kit to index.json. */
+  const writeKit = (board: Board, release: string, packages: Pkg[], files: KitFile[], groups: { moduleGroups: unknown[]; sdModules: string[] }, licences: Record<string, string>) => {
+    const kit = {
+      format: 'bootsmith-kit',
+      version: 1,
+      id: board.id,
+      name: board.name,
+      models: board.models,
+      arch: board.arch,
+      kernel: release,
+      packages: packages.map((p) => ({ name: p.name, version: p.version, source: p.source })),
+      files,
+      ...groups,
+      licences,
+    };
+    mkdirSync(join(stage, board.id), { recursive: true });
+    writeFileSync(join(stage, board.id, 'kit.json'), JSON.stringify(kit, null, 2) + '\n');
+    const size = [...new Set(files.map((f) => f.sha256))].reduce((n, sha) => n + blobSizes.get(sha)!, 0);
+    summaries.push({ id: board.id, name: board.name, models: board.models, arch: board.arch, kernel: release, size });
+  };
   for (const board of BOARDS.filter((b: Board) => b.family === 'pi')) {
     const files: KitFile[] = [];
     const add = (f: Omit<KitFile, 'size' | 'sha256'>, data: Buffer) => files.push({ ...f, ...store(data) } as KitFile);
-    const from = (p: Pkg, lic: string) => ({ package: p.name, version: p.version, licence: lic });
 
     // The boot folder: firmware, kernel, device trees.
     for (const fw of board.firmware) {
@@ -170,37 +200,16 @@ function main() {
     meta('modules.alias', modulesAlias(index, all));
     meta('modules.builtin', index.builtinText);
 
-    // Licences, each package's copyright file as Debian ships it.
-    const licences: Record<string, string> = {};
-    for (const [p, lic, what] of [
-      [firmware, licence.firmware, `the boot firmware (${board.firmware.join(', ')})`],
-      [kernel, licence.kernel, 'the kernel, its device trees and modules'],
-      [busybox, licence.busybox, 'busybox'],
-    ] as const) {
-      const path = `licences/${p.name}.txt`;
-      add({ part: 'doc', path, kind: 'licence', ...from(p, lic) }, Buffer.from(p.copyright));
-      licences[p.name] = `${lic}: ${what}. Full text: ${path} (Debian's /usr/share/doc/${p.name}/copyright).`;
-    }
-
+    const licences = addLicences(add, [
+      [firmware, licence.firmware, `the boot firmware (${board.firmware.join(', ')})`, 'doc'],
+      [kernel, licence.kernel, 'the kernel, its device trees and modules', 'doc'],
+      [busybox, licence.busybox, 'busybox', 'doc'],
+    ]);
     const sd = groups.find((g) => g.id === 'sd');
-    const kit = {
-      format: 'bootsmith-kit',
-      version: 1,
-      id: board.id,
-      name: board.name,
-      models: board.models,
-      arch: board.arch,
-      kernel: kver,
-      packages: [kernel, firmware, busybox].map((p) => ({ name: p.name, version: p.version, source: p.source })),
-      files,
+    writeKit(board, kver, [kernel, firmware, busybox], files, {
       moduleGroups: groups.map(({ id, label, description, modules, builtin, closure }) => ({ id, label, description, modules, builtin, closure })),
       sdModules: sd ? sd.closure : [],
-      licences,
-    };
-    mkdirSync(join(stage, board.id), { recursive: true });
-    writeFileSync(join(stage, board.id, 'kit.json'), JSON.stringify(kit, null, 2) + '\n');
-    const size = [...new Set(files.map((f) => f.sha256))].reduce((n, s) => n + blobSizes.get(s)!, 0);
-    summaries.push({ id: board.id, name: board.name, models: board.models, arch: board.arch, kernel: kver, size });
+    }, licences);
   }
 
   // The pc kit (family x86): the kernel kits/x86/kernel.sh built from Debian's linux-source with
@@ -218,7 +227,6 @@ function main() {
   for (const board of BOARDS.filter((b: Board) => b.family === 'x86')) {
     const files: KitFile[] = [];
     const add = (f: Omit<KitFile, 'size' | 'sha256'>, data: Buffer) => files.push({ ...f, ...store(data) } as KitFile);
-    const from = (p: Pkg, lic: string) => ({ package: p.name, version: p.version, licence: lic });
     const bzImage = read(join(pcKernel.dir, 'bzImage'));
     // A bzImage starts its setup header with "HdrS" at 0x202; anything else is a broken build.
     if (bzImage.toString('latin1', 0x202, 0x206) !== 'HdrS') throw new Error(`${board.id}: ${pcKernel.dir}/bzImage is not a bzImage`);
@@ -229,35 +237,12 @@ function main() {
     add({ part: 'emulator', path: 'bios.bin', kind: 'bios', ...from(seabios, pcLicence.seabios) }, read(bios));
     add({ part: 'root', path: 'bin/busybox', kind: 'busybox', mode: 0o755, ...from(busybox32, pcLicence.busybox) }, read(join(busybox32.dir, 'bin', 'busybox')));
 
-    const licences: Record<string, string> = {};
-    for (const [p, lic, what, part] of [
+    const licences = addLicences(add, [
       [pcKernel, pcLicence.kernel, `the kernel, built from this package's source with \`make tinyconfig\` and Bootsmith's kits/x86/kernel.config (the full configuration: config-${pcRelease})`, 'doc'],
       [busybox32, pcLicence.busybox, 'busybox', 'doc'],
       [seabios, pcLicence.seabios, 'the BIOS the emulator starts (bios.bin)', 'emulator'],
-    ] as const) {
-      const path = `licences/${p.name}.txt`;
-      add({ part, path, kind: 'licence', ...from(p, lic) }, Buffer.from(p.copyright));
-      licences[p.name] = `${lic}: ${what}. Full text: ${path} (Debian's /usr/share/doc/${p.name}/copyright).`;
-    }
-
-    const kit = {
-      format: 'bootsmith-kit',
-      version: 1,
-      id: board.id,
-      name: board.name,
-      models: board.models,
-      arch: board.arch,
-      kernel: pcRelease,
-      packages: [pcKernel, seabios, busybox32].map((p) => ({ name: p.name, version: p.version, source: p.source })),
-      files,
-      moduleGroups: [],
-      sdModules: [],
-      licences,
-    };
-    mkdirSync(join(stage, board.id), { recursive: true });
-    writeFileSync(join(stage, board.id, 'kit.json'), JSON.stringify(kit, null, 2) + '\n');
-    const size = [...new Set(files.map((f) => f.sha256))].reduce((n, s) => n + blobSizes.get(s)!, 0);
-    summaries.push({ id: board.id, name: board.name, models: board.models, arch: board.arch, kernel: pcRelease, size });
+    ]);
+    writeKit(board, pcRelease, [pcKernel, seabios, busybox32], files, { moduleGroups: [], sdModules: [] }, licences);
   }
   writeFileSync(join(stage, 'index.json'), JSON.stringify({ kits: summaries }, null, 2) + '\n');
 

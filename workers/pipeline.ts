@@ -15,9 +15,7 @@ import { sha256Sparse } from './hash/sha256.ts';
 import { formatSize } from './model/size.ts';
 import { boardById } from './kits/boards.ts';
 import { BOOT_INITRAMFS } from './kits/project.ts';
-import { checkBootFolder } from './pi/check.ts';
-import { checkX86BootFolder } from './x86/boot.ts';
-import { checkBinaries } from './elf/elf.ts';
+import { boardProblems } from './kits/checks.ts';
 import { zipEntries } from './zip/zip.ts';
 import { buildSdCard } from './mbr/sdcard.ts';
 import type { Problem } from './model/problems.ts';
@@ -192,22 +190,7 @@ export function earlyEntries(entries: readonly Entry[]): Entry[] {
 export async function checkBoardProject(project: Project, root: readonly Entry[], boot: readonly Entry[]): Promise<Problem[]> {
   const board = boardById(project.board!.kit);
   if (!board) throw new BootsmithError(`This project is for the board kit "${project.board!.kit}", which this Bootsmith does not know. Update Bootsmith.`);
-  const files = new Map<string, number>();
-  for (const e of boot) if (e.type === 'file') files.set(e.path.slice(1), e.data?.size ?? 0);
-  const textOf = async (name: string) => {
-    const e = boot.find((x) => x.type === 'file' && x.path.toLowerCase() === '/' + name);
-    return e?.data ? e.data.text() : undefined;
-  };
-  let bootProblems: Problem[];
-  switch (board.family) {
-    case 'pi':
-      bootProblems = checkBootFolder({ board, files, configTxt: await textOf('config.txt'), cmdlineTxt: await textOf('cmdline.txt'), initramfsName: BOOT_INITRAMFS });
-      break;
-    case 'x86':
-      bootProblems = checkX86BootFolder({ board, files, cmdlineTxt: await textOf('cmdline.txt'), ext4Root: project.ext4.enabled });
-      break;
-  }
-  const problems = [...bootProblems, ...await checkBinaries(root as Entry[], board.arch, board.name)];
+  const problems = await boardProblems(board, root, boot, project.ext4.enabled);
   const errors = problems.filter((p) => p.severity === 'error');
   if (errors.length) {
     const more = errors.length > 1 ? ` (and ${errors.length - 1} more problem${errors.length > 2 ? 's' : ''})` : '';

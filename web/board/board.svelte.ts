@@ -5,12 +5,10 @@ import type { Kit } from '../../workers/kits/kit.ts';
 import type { Problem } from '../../workers/model/problems.ts';
 import type { Project } from '../../workers/model/project.ts';
 import type { Entry } from '../../workers/model/entry.ts';
-import { type BoardSettingsForm, BOOT_INITRAMFS, readBoardSettings, setAfter, setStart } from '../../workers/kits/project.ts';
+import { type BoardSettingsForm, readBoardSettings, setAfter, setStart } from '../../workers/kits/project.ts';
 import type { AfterExit } from '../../workers/kits/init.ts';
 import { boardById } from '../../workers/kits/boards.ts';
-import { checkBootFolder } from '../../workers/pi/check.ts';
-import { checkX86BootFolder } from '../../workers/x86/boot.ts';
-import { checkBinaries } from '../../workers/elf/elf.ts';
+import { boardProblems } from '../../workers/kits/checks.ts';
 import { findEntry, updateEntry, addEntries, newEntry } from '../../workers/model/tree.ts';
 import { engine } from '../lib/engine.ts';
 import { projects } from '../projects/projects.svelte.ts';
@@ -22,16 +20,9 @@ export async function textOf(entries: readonly Entry[], path: string): Promise<s
 }
 
 /** Every problem a build would stop on (errors) or mention (warnings), for the board screen. */
-export async function boardProblems(p: Project): Promise<Problem[]> {
+export async function projectProblems(p: Project): Promise<Problem[]> {
   const board = p.board && boardById(p.board.kit);
-  if (!board) return [];
-  const files = new Map<string, number>();
-  for (const e of p.boot) if (e.type === 'file') files.set(e.path.slice(1), e.data?.size ?? 0);
-  const cmdlineTxt = await textOf(p.boot, '/cmdline.txt');
-  const folder = board.family === 'x86'
-    ? checkX86BootFolder({ board, files, cmdlineTxt, ext4Root: p.ext4.enabled })
-    : checkBootFolder({ board, files, configTxt: await textOf(p.boot, '/config.txt'), cmdlineTxt, initramfsName: BOOT_INITRAMFS });
-  return [...folder, ...await checkBinaries(p.entries, board.arch, board.name)];
+  return board ? boardProblems(board, p.entries, p.boot, p.ext4.enabled) : [];
 }
 
 class BoardState {
@@ -56,7 +47,7 @@ class BoardState {
       }
     }
     const [settings, config, cmdline, problems] = await Promise.all([
-      readBoardSettings(p), textOf(p.boot, '/config.txt'), textOf(p.boot, '/cmdline.txt'), boardProblems(p),
+      readBoardSettings(p), textOf(p.boot, '/config.txt'), textOf(p.boot, '/cmdline.txt'), projectProblems(p),
     ]);
     if (this.seen !== p) return;
     this.settings = settings;

@@ -3,6 +3,7 @@
 // the PC kit, the initramfs and, when the project has an ext4 root, the disk — built in memory with
 // only the outputs a boot reads. The app's engine worker calls this; the machine itself runs in
 // the test-boot worker (worker.ts).
+import type { Entry } from '../model/entry.ts';
 import type { Project } from '../model/project.ts';
 import { BootsmithError, describeProblem } from '../model/problems.ts';
 import { findEntry } from '../model/tree.ts';
@@ -53,15 +54,21 @@ export async function buildBootImages(project: Project, disk: boolean, opts: Bui
   };
 }
 
+/** Refuses, before any boot, programs v86 cannot run (it emulates a 32-bit x86 PC). `what` starts
+ *  the message: "Can't test-boot", "Cannot boot app.bootsmith". */
+export async function refuseForeignPrograms(entries: readonly Entry[], what: string): Promise<void> {
+  const errors = (await checkBinaries(entries as Entry[], 'i386', 'PC')).filter((p) => p.severity === 'error');
+  if (errors.length) {
+    throw new BootsmithError(`${what}: ${describeProblem(errors[0])}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`, errors);
+  }
+}
+
 export async function testBootInputs(project: Project, source: KitSource, opts: BuildOptions & { disk?: boolean } = {}): Promise<TestBootInputs> {
   const board = project.board ? boardById(project.board.kit) : undefined;
   if (project.board && board?.family !== 'x86') {
     throw new BootsmithError(`A ${board?.name ?? project.board.kit} project can't be test-booted here: v86 emulates a 32-bit x86 PC. Make a project from the PC kit to test-boot it.`);
   }
-  const errors = (await checkBinaries(project.entries, 'i386', 'PC')).filter((p) => p.severity === 'error');
-  if (errors.length) {
-    throw new BootsmithError(`Can't test-boot: ${describeProblem(errors[0])}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`, errors);
-  }
+  await refuseForeignPrograms(project.entries, "Can't test-boot");
   let kit: Kit;
   try {
     kit = await source.kit(project.board?.kit ?? PC_KIT);

@@ -5,20 +5,18 @@ import { existsSync, openAsBlob } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { unzipSync } from 'fflate';
-import type { Entry } from '../model/entry.ts';
 import type { Project } from '../model/project.ts';
-import { BootsmithError, describeProblem } from '../model/problems.ts';
+import { BootsmithError } from '../model/problems.ts';
 import { formatSize } from '../model/size.ts';
 import { findEntry } from '../model/tree.ts';
 import { boardById } from '../kits/boards.ts';
 import { diskKitSource } from '../kits/node-source.ts';
 import type { Kit, KitSource } from '../kits/kit.ts';
 import { x86Cmdline } from '../x86/boot.ts';
-import { checkBinaries } from '../elf/elf.ts';
 import { importBytes } from '../import/import.ts';
 import { looksLikeProjectFile } from '../projectfile/projectfile.ts';
 import { EXT4_NAME, INITRAMFS_NAME, SDCARD_NAME } from '../pipeline.ts';
-import { buildBootImages } from '../boot/inputs.ts';
+import { buildBootImages, refuseForeignPrograms } from '../boot/inputs.ts';
 import { useToolsFromDisk } from '../wasi/node-tools.ts';
 import type { ChunkedFile } from '../wasi/store.ts';
 import { type BootEnd, type BootHandle, BootError, type DiskStore, autoMemoryMiB, isBzImage, startBoot } from '../boot/v86.ts';
@@ -118,21 +116,12 @@ async function biosFor(o: Overrides, kitId?: string, extra?: Blob): Promise<{ bl
 
 const firstLine = (text: string) => text.replace(/^\uFEFF/, '').split(/\r?\n/)[0].trim();
 
-/** Refuses programs v86 cannot run, before any boot. */
-async function checkPrograms(entries: readonly Entry[], where: string): Promise<void> {
-  const errors = (await checkBinaries(entries, 'i386', 'PC')).filter((p) => p.severity === 'error');
-  if (errors.length) {
-    const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
-    throw new BootsmithError(`Cannot boot ${where}: ${describeProblem(errors[0])}${more}`, errors);
-  }
-}
-
 async function fromProject(file: string, project: Project, o: Overrides): Promise<Assets> {
   const board = project.board ? boardById(project.board.kit) : undefined;
   if (project.board && board?.family !== 'x86' && !o.kernel) {
     throw new BootsmithError(`${file} is a ${board?.name ?? project.board.kit} project; v86 boots 32-bit x86 only. Make a project with --board ${PC_KIT} to test-boot it.`);
   }
-  await checkPrograms(project.entries, file);
+  await refuseForeignPrograms(project.entries, `Cannot boot ${file}`);
   const bootFile = (name: string) => {
     const e = findEntry(project.boot, '/' + name);
     return e?.type === 'file' ? e.data : undefined;
@@ -189,7 +178,7 @@ async function fromOutputs(dir: string, o: Overrides): Promise<Assets> {
   const initrd = initName ? await blob(initName) : undefined;
   if (initrd) {
     const imported = await importBytes(new Uint8Array(await initrd.arrayBuffer()), initName!);
-    if (imported.format !== 'project') await checkPrograms(imported.entries, join(dir, initName!));
+    if (imported.format !== 'project') await refuseForeignPrograms(imported.entries, `Cannot boot ${join(dir, initName!)}`);
   }
   const zipKernel = await local('vmlinuz');
   const kernel = o.kernel ? await fileBlob(o.kernel, 'kernel') : zipKernel ?? await kitFile('kernel');
